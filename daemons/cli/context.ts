@@ -1,0 +1,66 @@
+// What every command shares: its flags parsed with util.parseArgs, the config loaded once, a logger.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type LoadedConfig, loadConfig } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/log.js';
+
+export class UsageError extends KafkalakeError {
+  constructor(message: string) {
+    super(message, { where: 'command line' });
+    this.name = 'UsageError';
+  }
+}
+
+export interface Command {
+  name: string;
+  /** one line for `kafkalake --help` */
+  summary: string;
+  usage: string;
+  /** returns the exit code */
+  run(args: string[]): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const CONFIG_OPTION = { config: { type: 'string' } } as const satisfies Options;
+
+/** parseArgs with a one-line UsageError instead of node's multi-line TypeError. */
+export function parse<O extends Options>(args: string[], options: O, usage: string, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options: { ...CONFIG_OPTION, ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}; usage: ${usage}`);
+  }
+}
+
+export interface Context extends LoadedConfig {
+  log: Logger;
+}
+
+/**
+ * Load the config (flags win over file and env) and make the logger. Daemons log JSON to stdout;
+ * interactive commands keep stdout for their own output and log to stderr.
+ */
+export function context(
+  daemon: string,
+  configFile: string | undefined,
+  overrides: Record<string, unknown> = {},
+  logTo: 'stdout' | 'stderr' = 'stdout',
+): Context {
+  const loaded = loadConfig({ file: configFile, overrides });
+  const log = createLogger({
+    daemon,
+    level: logTo === 'stderr' && loaded.config.log.level === 'info' ? 'warn' : loaded.config.log.level,
+    file: loaded.config.log.file,
+    secrets: loaded.secrets,
+    ...(logTo === 'stderr' ? { stream: process.stderr } : {}),
+  });
+  return { ...loaded, log };
+}
+
+/** Parse a decimal flag value; a UsageError naming the flag if it is not a whole number ≥ min. */
+export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
+  return Number(value);
+}

@@ -1,0 +1,201 @@
+// One convict schema for every setting of every daemon. Each key has a doc, a format, a default
+// and (where an operator would set it on a host) a KAFKALAKE_* env var. Secrets are `sensitive`.
+// Relative paths are resolved against the project root (see load.ts).
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+export const schema = {
+  mode: {
+    doc: 'local: the local stack and engines on this machine; aws: AWS services (Glue, Athena run the jobs)',
+    format: ['local', 'aws'],
+    default: 'local',
+    env: 'KAFKALAKE_MODE',
+  },
+  log: {
+    level: { doc: 'lowest level written', format: LOG_LEVELS, default: 'info', env: 'KAFKALAKE_LOG_LEVEL' },
+    file: {
+      doc: 'also append JSON lines to this file (for the CloudWatch agent); empty: stdout only',
+      format: String,
+      default: '',
+      env: 'KAFKALAKE_LOG_FILE',
+    },
+  },
+  shutdownTimeoutMs: {
+    doc: 'how long a graceful stop (flush, commit, close) may take before the daemon exits anyway',
+    format: 'positive-int',
+    default: 20000,
+    env: 'KAFKALAKE_SHUTDOWN_TIMEOUT_MS',
+  },
+  kafka: {
+    brokers: {
+      doc: 'bootstrap brokers, host:port, comma-separated in the env var',
+      format: 'broker-list',
+      default: ['127.0.0.1:9092'],
+      env: 'KAFKALAKE_KAFKA_BROKERS',
+    },
+    clientId: { doc: 'Kafka client id prefix', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_KAFKA_CLIENT_ID' },
+    topic: { doc: 'the topic the producer writes and the consumer lands', format: 'topic-name', default: 'stock_market_data', env: 'KAFKALAKE_KAFKA_TOPIC' },
+    partitions: { doc: 'partitions when the topic is created', format: 'positive-int', default: 6, env: 'KAFKALAKE_KAFKA_PARTITIONS' },
+    replicationFactor: { doc: 'replication factor when the topic is created', format: 'positive-int', default: 1, env: 'KAFKALAKE_KAFKA_REPLICATION_FACTOR' },
+    connectionTimeoutMs: { doc: 'TCP connect timeout to a broker', format: 'positive-int', default: 3000, env: 'KAFKALAKE_KAFKA_CONNECTION_TIMEOUT_MS' },
+    requestTimeoutMs: { doc: 'timeout of one Kafka request', format: 'positive-int', default: 30000, env: 'KAFKALAKE_KAFKA_REQUEST_TIMEOUT_MS' },
+    retries: { doc: 'client retries of a retriable Kafka error before giving up', format: 'non-negative-int', default: 5, env: 'KAFKALAKE_KAFKA_RETRIES' },
+    ssl: {
+      enabled: { doc: 'TLS to the brokers (SASL_SSL / SSL listeners)', format: 'bool', default: false, env: 'KAFKALAKE_KAFKA_SSL' },
+      caFile: { doc: 'PEM file of the CA that signed the brokers’ certificates; empty: system CAs', format: String, default: '', env: 'KAFKALAKE_KAFKA_SSL_CA_FILE' },
+    },
+    sasl: {
+      mechanism: { doc: 'SASL mechanism', format: SASL_MECHANISMS, default: 'none', env: 'KAFKALAKE_KAFKA_SASL_MECHANISM' },
+      username: { doc: 'SASL user', format: String, default: '', env: 'KAFKALAKE_KAFKA_SASL_USERNAME' },
+      password: { doc: 'SASL password', format: String, default: '', sensitive: true, env: 'KAFKALAKE_KAFKA_SASL_PASSWORD' },
+    },
+  },
+  aws: {
+    region: { doc: 'AWS region', format: 'non-empty-string', default: 'us-east-1', env: 'KAFKALAKE_AWS_REGION' },
+    endpoint: {
+      doc: 'endpoint override for every AWS client (the local twin in local mode); empty: the AWS endpoints',
+      format: 'url-or-empty',
+      default: '',
+      env: 'KAFKALAKE_AWS_ENDPOINT',
+    },
+    bucket: { doc: 'the S3 bucket of staging, lake, state and reports (required in aws mode)', format: String, default: '', env: 'KAFKALAKE_AWS_BUCKET' },
+    accessKeyId: {
+      doc: 'static access key; empty: the SDK’s default chain (instance profile on EC2)',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'KAFKALAKE_AWS_ACCESS_KEY_ID',
+    },
+    secretAccessKey: { doc: 'static secret key, with accessKeyId', format: String, default: '', sensitive: true, env: 'KAFKALAKE_AWS_SECRET_ACCESS_KEY' },
+    maxAttempts: { doc: 'attempts per AWS call (the SDK’s retry strategy, jittered backoff)', format: 'positive-int', default: 5, env: 'KAFKALAKE_AWS_MAX_ATTEMPTS' },
+    requestTimeoutMs: { doc: 'timeout of one AWS HTTP request', format: 'positive-int', default: 10000, env: 'KAFKALAKE_AWS_REQUEST_TIMEOUT_MS' },
+  },
+  producer: {
+    source: { doc: 'csv: replay a CSV file; simulate: endless random-walk ticks', format: ['csv', 'simulate'], default: 'csv', env: 'KAFKALAKE_PRODUCER_SOURCE' },
+    file: {
+      doc: 'the CSV (or .csv.gz) file the csv source replays',
+      format: String,
+      default: 'daemons/producer/data/indexProcessed.csv.gz',
+      env: 'KAFKALAKE_PRODUCER_FILE',
+    },
+    rate: { doc: 'records per second; 0: as fast as the broker takes them', format: 'non-negative-int', default: 200, env: 'KAFKALAKE_PRODUCER_RATE' },
+    loop: { doc: 'replay the file again from the top when it ends', format: 'bool', default: true, env: 'KAFKALAKE_PRODUCER_LOOP' },
+    limit: { doc: 'stop after this many records; 0: no limit', format: 'non-negative-int', default: 0, env: 'KAFKALAKE_PRODUCER_LIMIT' },
+    seed: { doc: 'seed of the simulate source (same seed, same ticks)', format: 'non-negative-int', default: 1, env: 'KAFKALAKE_PRODUCER_SEED' },
+    batchSize: { doc: 'records per produce request (sendBatch)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_PRODUCER_BATCH_SIZE' },
+    maxInFlight: { doc: 'produce requests awaiting acknowledgement at once', format: 'positive-int', default: 4, env: 'KAFKALAKE_PRODUCER_MAX_IN_FLIGHT' },
+    statsIntervalMs: { doc: 'how often sent/failed counts and the rate are logged', format: 'positive-int', default: 10000, env: 'KAFKALAKE_PRODUCER_STATS_INTERVAL_MS' },
+  },
+  consumer: {
+    groupId: { doc: 'consumer group id', format: 'non-empty-string', default: 'kafkalake-staging', env: 'KAFKALAKE_CONSUMER_GROUP_ID' },
+    stagingPrefix: { doc: 'S3 prefix of staging objects', format: 'non-empty-string', default: 'staging', env: 'KAFKALAKE_CONSUMER_STAGING_PREFIX' },
+    flush: {
+      maxRecords: { doc: 'an object closes at this many records', format: 'positive-int', default: 50000, env: 'KAFKALAKE_CONSUMER_FLUSH_MAX_RECORDS' },
+      maxBytes: { doc: 'an object closes at this many uncompressed bytes', format: 'positive-int', default: 16777216, env: 'KAFKALAKE_CONSUMER_FLUSH_MAX_BYTES' },
+      intervalMs: { doc: 'an object closes this long after its first record', format: 'positive-int', default: 1000, env: 'KAFKALAKE_CONSUMER_FLUSH_INTERVAL_MS' },
+    },
+    maxRecordBytes: { doc: 'a record value larger than this goes to the DLQ', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CONSUMER_MAX_RECORD_BYTES' },
+    maxBufferedBytes: {
+      doc: 'bytes held in open objects before partitions are paused (bounds memory whatever the lag)',
+      format: 'positive-int',
+      default: 67108864,
+      env: 'KAFKALAKE_CONSUMER_MAX_BUFFERED_BYTES',
+    },
+  },
+  etl: {
+    cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
+    jobName: { doc: 'the Glue job name (aws mode) and bookmark name', format: 'non-empty-string', default: 'kafkalake-etl', env: 'KAFKALAKE_ETL_JOB_NAME' },
+    timeoutMs: { doc: 'a run still going after this long is reported as failed', format: 'positive-int', default: 1800000, env: 'KAFKALAKE_ETL_TIMEOUT_MS' },
+  },
+  crawl: {
+    cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
+    crawlerName: { doc: 'the Glue crawler name', format: 'non-empty-string', default: 'kafkalake-lake', env: 'KAFKALAKE_CRAWL_CRAWLER_NAME' },
+    database: { doc: 'the Glue database', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_CRAWL_DATABASE' },
+  },
+  reports: {
+    cron: { doc: 'when the saved reports run; empty: each SQL file’s header schedule', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_REPORTS_CRON' },
+    workgroup: { doc: 'the Athena workgroup', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_REPORTS_WORKGROUP' },
+    keep: { doc: 'report files kept per report', format: 'positive-int', default: 30, env: 'KAFKALAKE_REPORTS_KEEP' },
+  },
+  metrics: {
+    enabled: { doc: 'send metrics to CloudWatch', format: 'bool', default: true, env: 'KAFKALAKE_METRICS_ENABLED' },
+    namespace: { doc: 'CloudWatch namespace', format: 'non-empty-string', default: 'KafkaLake', env: 'KAFKALAKE_METRICS_NAMESPACE' },
+    flushIntervalMs: { doc: 'how often batched metrics are sent', format: 'positive-int', default: 60000, env: 'KAFKALAKE_METRICS_FLUSH_INTERVAL_MS' },
+  },
+  local: {
+    stateDir: { doc: 'data of the local stack (ZooKeeper, Kafka, the AWS twin)', format: String, default: '.kafkalake/state', env: 'KAFKALAKE_LOCAL_STATE_DIR' },
+    libDir: { doc: 'the Kafka and ZooKeeper jars (resolved by Maven)', format: String, default: '.kafkalake/lib', env: 'KAFKALAKE_LOCAL_LIB_DIR' },
+    venvDir: { doc: 'the Python venv of the AWS twin and pyspark', format: String, default: '.kafkalake/venv', env: 'KAFKALAKE_LOCAL_VENV_DIR' },
+    host: { doc: 'the address the local stack listens on', format: 'non-empty-string', default: '127.0.0.1', env: 'KAFKALAKE_LOCAL_HOST' },
+    zookeeperPort: { doc: 'ZooKeeper client port', format: 'tcp-port', default: 2181, env: 'KAFKALAKE_LOCAL_ZOOKEEPER_PORT' },
+    kafkaPort: { doc: 'Kafka listener port', format: 'tcp-port', default: 9092, env: 'KAFKALAKE_LOCAL_KAFKA_PORT' },
+    controllerPort: { doc: 'KRaft controller port (kraft only)', format: 'tcp-port', default: 9093, env: 'KAFKALAKE_LOCAL_CONTROLLER_PORT' },
+    awsPort: { doc: 'the AWS API twin port', format: 'tcp-port', default: 4566, env: 'KAFKALAKE_LOCAL_AWS_PORT' },
+    kraft: { doc: 'run Kafka in KRaft mode instead of on ZooKeeper', format: 'bool', default: false, env: 'KAFKALAKE_LOCAL_KRAFT' },
+    kafkaHeapMb: { doc: 'heap of the local Kafka broker', format: 'positive-int', default: 1024, env: 'KAFKALAKE_LOCAL_KAFKA_HEAP_MB' },
+    startTimeoutMs: { doc: 'how long `stack start` waits for each service to answer', format: 'positive-int', default: 60000, env: 'KAFKALAKE_LOCAL_START_TIMEOUT_MS' },
+  },
+} as const;
+
+export interface Config {
+  mode: 'local' | 'aws';
+  log: { level: (typeof LOG_LEVELS)[number]; file: string };
+  shutdownTimeoutMs: number;
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    partitions: number;
+    replicationFactor: number;
+    connectionTimeoutMs: number;
+    requestTimeoutMs: number;
+    retries: number;
+    ssl: { enabled: boolean; caFile: string };
+    sasl: { mechanism: (typeof SASL_MECHANISMS)[number]; username: string; password: string };
+  };
+  aws: {
+    region: string;
+    endpoint: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    maxAttempts: number;
+    requestTimeoutMs: number;
+  };
+  producer: {
+    source: 'csv' | 'simulate';
+    file: string;
+    rate: number;
+    loop: boolean;
+    limit: number;
+    seed: number;
+    batchSize: number;
+    maxInFlight: number;
+    statsIntervalMs: number;
+  };
+  consumer: {
+    groupId: string;
+    stagingPrefix: string;
+    flush: { maxRecords: number; maxBytes: number; intervalMs: number };
+    maxRecordBytes: number;
+    maxBufferedBytes: number;
+  };
+  etl: { cron: string; jobName: string; timeoutMs: number };
+  crawl: { cron: string; crawlerName: string; database: string };
+  reports: { cron: string; workgroup: string; keep: number };
+  metrics: { enabled: boolean; namespace: string; flushIntervalMs: number };
+  local: {
+    stateDir: string;
+    libDir: string;
+    venvDir: string;
+    host: string;
+    zookeeperPort: number;
+    kafkaPort: number;
+    controllerPort: number;
+    awsPort: number;
+    kraft: boolean;
+    kafkaHeapMb: number;
+    startTimeoutMs: number;
+  };
+}

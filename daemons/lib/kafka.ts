@@ -1,0 +1,49 @@
+// The kafkajs client, built from config, logging through our logger.
+import { readFileSync } from 'node:fs';
+import { Kafka, type KafkaConfig, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Config } from './config/index.js';
+import type { Logger } from './log.js';
+
+const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function logCreator(log: Logger) {
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
+      log.log(LEVEL[level] ?? 'info', message, { component: `kafkajs.${namespace}`, ...rest });
+    };
+}
+
+function sasl(c: Config['kafka']): SASLOptions | undefined {
+  const { mechanism, username, password } = c.sasl;
+  if (mechanism === 'none') return undefined;
+  return { mechanism, username, password };
+}
+
+export interface KafkaClientOptions {
+  kafka: Config['kafka'];
+  log: Logger;
+  /** appended to the configured clientId: "kafkalake-producer" */
+  clientSuffix?: string;
+}
+
+export function createKafka({ kafka, log, clientSuffix }: KafkaClientOptions): Kafka {
+  const cfg: KafkaConfig = {
+    clientId: clientSuffix ? `${kafka.clientId}-${clientSuffix}` : kafka.clientId,
+    brokers: [...kafka.brokers],
+    connectionTimeout: kafka.connectionTimeoutMs,
+    requestTimeout: kafka.requestTimeoutMs,
+    retry: { retries: kafka.retries, initialRetryTime: 300, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(log.child({ component: 'kafkajs' })),
+  };
+  if (kafka.ssl.enabled) cfg.ssl = kafka.ssl.caFile ? { ca: [readFileSync(kafka.ssl.caFile, 'utf8')] } : true;
+  const s = sasl(kafka);
+  if (s) cfg.sasl = s;
+  return new Kafka(cfg);
+}

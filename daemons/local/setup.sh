@@ -1,0 +1,67 @@
+#!/bin/sh
+# Install what kafkalake needs on this machine, idempotently (a second run does next to nothing):
+#   npm packages, the TypeScript build, the Kafka and ZooKeeper jars (Maven, from daemons/local/pom.xml),
+#   and a Python venv with the AWS twin (moto).
+# With --test, also what the test suite and benchmarks need: pyspark (the Glue 5.0 Spark version) in the
+# venv, and Debian packages (kcat, debootstrap, systemd-container, ansible, ...) when run as root.
+set -eu
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+STATE=.kafkalake
+mkdir -p "$STATE"
+say() { printf 'setup: %s\n' "$*" >&2; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# --- npm packages and the build -------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed (see above)"
+fi
+say "building (tsc)"
+npx --no-install tsc -p tsconfig.json || fail "the TypeScript build failed (see above)"
+
+# --- Kafka and ZooKeeper jars -----------------------------------------------------------------
+if [ ! -f "$STATE/lib/.stamp" ] || [ daemons/local/pom.xml -nt "$STATE/lib/.stamp" ]; then
+  command -v mvn >/dev/null || fail "Maven (mvn) is needed to resolve the Kafka jars; install it (apt-get install maven)"
+  command -v java >/dev/null || fail "Java 17 is needed for ZooKeeper and Kafka; install it (apt-get install openjdk-17-jre-headless)"
+  say "resolving the Kafka and ZooKeeper jars with Maven"
+  rm -rf "$STATE/lib"
+  (cd daemons/local && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOT/$STATE/lib") >&2 \
+    || fail "Maven could not resolve the Kafka jars (see above)"
+  touch "$STATE/lib/.stamp"
+fi
+
+# --- Python venv --------------------------------------------------------------------------------
+PY=${KAFKALAKE_PYTHON:-python3}
+venv_install() { # requirements file
+  stamp="$STATE/venv/.stamp-$(basename "$1")"
+  if [ ! -f "$stamp" ] || [ "$1" -nt "$stamp" ]; then
+    say "installing $(basename "$1") into the venv"
+    "$STATE/venv/bin/pip" install -q --disable-pip-version-check -r "$1" >&2 || fail "pip could not install $1 (see above)"
+    touch "$stamp"
+  fi
+}
+if [ ! -x "$STATE/venv/bin/python" ]; then
+  say "creating the Python venv"
+  "$PY" -m venv "$STATE/venv" || fail "cannot create a Python venv with $PY (apt-get install python3-venv)"
+fi
+venv_install daemons/local/requirements.txt
+
+[ "${1:-}" = "--test" ] || exit 0
+
+# --- what the tests and benchmarks need ---------------------------------------------------------
+[ -f glue/requirements.txt ] && venv_install glue/requirements.txt
+APT_PACKAGES=$(grep -v '^#' test/apt-packages.txt | tr '\n' ' ')
+missing=""
+for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    if [ ! -f "$STATE/.apt-updated" ]; then apt-get update -qq >&2 && touch "$STATE/.apt-updated"; fi
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >&2 || fail "apt-get could not install:$missing"
+  else
+    fail "the tests need these Debian packages:$missing (install them as root: apt-get install$missing)"
+  fi
+fi

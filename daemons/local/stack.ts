@@ -1,0 +1,137 @@
+// The local stack: real ZooKeeper and Kafka from the Maven Central jars, and moto's server as the AWS
+// twin, on one host address with data under the state dir. Children of the caller (kafkalake up, tests)
+// or detached with pid files (kafkalake stack start|stop).
+import { Kafka, logLevel } from 'kafkajs';
+import { oneLine } from '../lib/errors.js';
+import { closeAll } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/log.js';
+import { alive, clearPid, type ManagedProcess, readPid, startProcess, stopPid, waitUntil } from './process.js';
+import { awsTwin, kafka, type Service, type StackSettings, zookeeper } from './services.js';
+
+export type { StackSettings } from './services.js';
+
+export interface StackHandle {
+  settings: StackSettings;
+  brokers: string[];
+  awsEndpoint: string;
+  /** the processes this call started (a service found already answering is reused, not listed) */
+  processes: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  detached?: boolean;
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+async function kafkaAnswers(broker: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'kafkalake-probe',
+    brokers: [broker],
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller !== -1;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function services(s: StackSettings): Service[] {
+  const k = kafka(s, () => kafkaAnswers(`${s.host}:${s.kafkaPort}`));
+  return s.kraft ? [awsTwin(s), k] : [awsTwin(s), zookeeper(s), k];
+}
+
+export async function startStack(s: StackSettings, opts: StartOptions = {}): Promise<StackHandle> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const started: ManagedProcess[] = [];
+  const stop = async () => {
+    await closeAll(
+      [...started].reverse().map((p) => [p.name, () => stopPid(p.pid, 15_000).then(() => clearPid(dirOf(p), p.name))] as [string, () => Promise<void>]),
+      opts.log,
+    );
+  };
+  const dirOf = (p: ManagedProcess) => p.logFile.slice(0, p.logFile.lastIndexOf('/'));
+  const startOne = async (svc: Service) => {
+    if (await svc.probe()) {
+      opts.log?.info('already answering, reusing it', { service: svc.name, endpoint: svc.endpoint });
+      return;
+    }
+    const spec = svc.prepare();
+    const proc = startProcess({ ...spec, detached: opts.detached ?? false });
+    started.push(proc);
+    opts.log?.info('starting', { service: svc.name, endpoint: svc.endpoint, pid: proc.pid, log: proc.logFile });
+    await waitUntil(svc.name, () => svc.probe(), { timeoutMs, proc });
+    opts.log?.info('answering', { service: svc.name, endpoint: svc.endpoint });
+  };
+  try {
+    const [twin, ...kafkaSide] = services(s);
+    // the twin starts beside ZooKeeper and Kafka, which start in order
+    await Promise.all([
+      startOne(twin as Service),
+      (async () => {
+        for (const svc of kafkaSide) await startOne(svc);
+      })(),
+    ]);
+  } catch (err) {
+    await stop().catch((e: unknown) => opts.log?.warn('cleanup after a failed start failed', { error: oneLine(e) }));
+    throw err;
+  }
+  return { settings: s, brokers: [`${s.host}:${s.kafkaPort}`], awsEndpoint: `http://${s.host}:${s.awsPort}`, processes: started, stop };
+}
+
+export interface ServiceStatus {
+  name: string;
+  endpoint: string;
+  answers: boolean;
+  pid: number | undefined;
+}
+
+export async function stackStatus(s: StackSettings): Promise<ServiceStatus[]> {
+  return await Promise.all(
+    services(s).map(async (svc) => {
+      const pid = readPid(`${s.stateDir}/${svc.name}`, svc.name);
+      return { name: svc.name, endpoint: svc.endpoint, answers: await svc.probe(), pid: pid !== undefined && alive(pid) ? pid : undefined };
+    }),
+  );
+}
+
+/** Stop what `stack start` left running (by pid file), Kafka first. */
+export async function stopStack(s: StackSettings, log?: Logger): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const svc of services(s).reverse()) {
+    const dir = `${s.stateDir}/${svc.name}`;
+    const pid = readPid(dir, svc.name);
+    if (pid === undefined) continue;
+    if (alive(pid)) {
+      log?.info('stopping', { service: svc.name, pid });
+      await stopPid(pid, 20_000);
+      stopped.push(svc.name);
+    }
+    clearPid(dir, svc.name);
+  }
+  return stopped;
+}
+
+export function settingsFrom(local: {
+  stateDir: string;
+  libDir: string;
+  venvDir: string;
+  host: string;
+  zookeeperPort: number;
+  kafkaPort: number;
+  controllerPort: number;
+  awsPort: number;
+  kraft: boolean;
+  kafkaHeapMb: number;
+}): StackSettings {
+  return { ...local };
+}
