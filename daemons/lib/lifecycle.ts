@@ -44,9 +44,12 @@ export async function runDaemon(start: () => Promise<Service>, opts: RunOptions)
   const { log } = opts;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let exiting = false;
+  // hold the event loop until the exit code is decided, whatever the service keeps open
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const finish = async (code: number): Promise<void> => {
     if (exiting) return;
     exiting = true;
+    clearInterval(keepAlive);
     await flushLogger(log);
     exit(code);
   };
@@ -60,25 +63,26 @@ export async function runDaemon(start: () => Promise<Service>, opts: RunOptions)
     void finish(1);
   });
 
-  let service: Service;
-  try {
-    service = await start();
-  } catch (err) {
-    log.error('failed to start', { error: oneLine(err) });
-    await finish(1);
-    return;
-  }
-
+  let service: Service | undefined;
+  let stopRequested: string | undefined;
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.info('already stopping', { signal });
+      return;
+    }
+    if (!service) {
+      stopRequested ??= signal; // still starting: stop as soon as start() returns
+      return;
+    }
     stopping = true;
+    const svc = service;
     log.info('stopping', { signal, timeoutMs: opts.shutdownTimeoutMs });
     const deadline = setTimeout(() => {
       log.error('graceful stop took too long, exiting anyway', { timeoutMs: opts.shutdownTimeoutMs });
       void finish(1);
     }, opts.shutdownTimeoutMs);
-    service.close().then(
+    svc.close().then(
       () => {
         clearTimeout(deadline);
         log.info('stopped', { signal });
@@ -91,8 +95,18 @@ export async function runDaemon(start: () => Promise<Service>, opts: RunOptions)
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a second signal while stopping must not fall through to the default (kill)
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    service = await start();
+  } catch (err) {
+    log.error('failed to start', { error: oneLine(err) });
+    await finish(1);
+    return;
+  }
+  if (stopRequested) stop(stopRequested);
 
   try {
     await service.done;

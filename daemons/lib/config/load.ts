@@ -143,16 +143,6 @@ function explain(line: string, file: string, fileValues: Map<string, unknown>, e
   return `${key} = ${show(value, sensitive)} (from ${source}): ${reason}`;
 }
 
-function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let node = target;
-  for (const p of parts.slice(0, -1)) {
-    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
-    node = node[p] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1] as string] = value;
-}
-
 function deepFreeze<T>(o: T): Readonly<T> {
   if (o !== null && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -183,9 +173,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const c = convict<Config>(schema as unknown as convict.Schema<Config>, { env: env, args: [] });
   try {
     c.load(data);
-    const overrideObj: Record<string, unknown> = {};
-    for (const [k, v] of overrides) setPath(overrideObj, k, v);
-    c.load(overrideObj);
+    // set() after load(): convict re-applies env on every load(), so flags must come last
+    for (const [k, v] of overrides) c.set(k as never, v as never);
     c.validate({ allowed: 'strict' });
   } catch (err) {
     const lines = String((err as Error).message).split('\n').filter(Boolean);

@@ -1,0 +1,172 @@
+// The one metrics module every daemon uses: counters, gauges and timings aggregated in memory per
+// (metric, dimensions) and sent to CloudWatch with batched PutMetricData as statistic sets
+// (namespace from config `metrics.namespace`, dimensions Daemon and Topic, plus any extra ones).
+// Recording never blocks and never throws; sending runs on a timer. When CloudWatch is unreachable the
+// unsent data is kept in a bounded buffer: beyond `maxPending` datums the oldest are dropped and
+// counted (`dropped`), so memory does not grow with the length of the outage. close() flushes once.
+import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { oneLine } from './errors.js';
+import type { Logger } from './log.js';
+
+export type Unit = Extract<StandardUnit, 'Count' | 'Bytes' | 'Milliseconds' | 'Seconds' | 'None' | 'Count/Second' | 'Bytes/Second'>;
+
+export interface Dimensions {
+  /** the Topic dimension; omitted when the metric is not about one topic */
+  topic?: string;
+  /** more dimensions, e.g. { Partition: '3' } */
+  extra?: Record<string, string>;
+}
+
+export interface Metrics {
+  /** add to a counter (sum per interval) */
+  count(name: string, value?: number, dims?: Dimensions, unit?: Unit): void;
+  /** record a level (lag, buffered bytes): the interval keeps min/max/avg of the samples */
+  gauge(name: string, value: number, dims?: Dimensions, unit?: Unit): void;
+  /** record a duration in milliseconds */
+  timing(name: string, ms: number, dims?: Dimensions): void;
+  /** send what is aggregated now (the timer calls this) */
+  flush(): Promise<void>;
+  /** stop the timer and flush once; idempotent */
+  close(): Promise<void>;
+  /** for tests and status: datums sent, dropped, pending, failed sends */
+  stats(): { sent: number; dropped: number; pending: number; failedSends: number };
+}
+
+export interface MetricsOptions {
+  cloudwatch: CloudWatchClient;
+  namespace: string;
+  daemon: string;
+  log: Logger;
+  enabled?: boolean;
+  flushIntervalMs: number;
+  /** most datums kept while CloudWatch is unreachable; older ones are dropped and counted */
+  maxPending?: number;
+  now?: () => Date;
+}
+
+/** PutMetricData takes up to 1,000 datums per call; we send smaller calls to stay well inside its 1 MB. */
+const DATUMS_PER_CALL = 150;
+
+interface Agg {
+  name: string;
+  unit: Unit;
+  dims: { Name: string; Value: string }[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const { cloudwatch, namespace, daemon, log } = opts;
+  const enabled = opts.enabled ?? true;
+  const maxPending = opts.maxPending ?? 5000;
+  const now = opts.now ?? (() => new Date());
+  let current = new Map<string, Agg>();
+  let pending: MetricDatum[] = [];
+  let sent = 0;
+  let dropped = 0;
+  let failedSends = 0;
+  let sending: Promise<void> | undefined;
+  let closed = false;
+  let downSince: number | undefined;
+
+  const record = (name: string, value: number, dims: Dimensions | undefined, unit: Unit) => {
+    if (!enabled || closed || !Number.isFinite(value)) return;
+    const d = [{ Name: 'Daemon', Value: daemon }];
+    if (dims?.topic) d.push({ Name: 'Topic', Value: dims.topic });
+    for (const [k, v] of Object.entries(dims?.extra ?? {})) d.push({ Name: k, Value: v });
+    const key = `${name}\u0000${unit}\u0000${d.map((x) => `${x.Name}=${x.Value}`).join('\u0000')}`;
+    const a = current.get(key);
+    if (a) {
+      a.count++;
+      a.sum += value;
+      a.min = Math.min(a.min, value);
+      a.max = Math.max(a.max, value);
+    } else {
+      current.set(key, { name, unit, dims: d, count: 1, sum: value, min: value, max: value });
+    }
+  };
+
+  /** move the aggregates of the interval into the pending list, bounded */
+  const seal = () => {
+    if (current.size === 0) return;
+    const ts = now();
+    for (const a of current.values()) {
+      pending.push({
+        MetricName: a.name,
+        Dimensions: a.dims,
+        Timestamp: ts,
+        Unit: a.unit,
+        StatisticValues: { SampleCount: a.count, Sum: a.sum, Minimum: a.min, Maximum: a.max },
+      });
+    }
+    current = new Map();
+    if (pending.length > maxPending) {
+      const over = pending.length - maxPending;
+      pending = pending.slice(over);
+      dropped += over;
+      log.warn('metrics buffer full, dropping the oldest datums', { component: 'metrics', dropped: over, droppedTotal: dropped });
+    }
+  };
+
+  const sendPending = async () => {
+    while (pending.length > 0) {
+      const chunk = pending.slice(0, DATUMS_PER_CALL);
+      try {
+        await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: chunk }));
+      } catch (err) {
+        failedSends++;
+        if (downSince === undefined) {
+          downSince = Date.now();
+          log.warn('CloudWatch unreachable, metrics kept (bounded) until it answers', { component: 'metrics', namespace, pending: pending.length, error: oneLine(err) });
+        }
+        return;
+      }
+      pending = pending.slice(chunk.length);
+      sent += chunk.length;
+      if (downSince !== undefined) {
+        log.info('CloudWatch answers again, metrics sent', { component: 'metrics', downMs: Date.now() - downSince });
+        downSince = undefined;
+      }
+    }
+  };
+
+  const flush = async () => {
+    seal();
+    if (!enabled) return;
+    // one send at a time; a flush while one runs waits for it and then sends what is left
+    while (sending) await sending;
+    sending = sendPending().finally(() => {
+      sending = undefined;
+    });
+    await sending;
+  };
+
+  const timer = setInterval(() => {
+    void flush();
+  }, opts.flushIntervalMs);
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    count: (name, value = 1, dims, unit = 'Count') => record(name, value, dims, unit),
+    gauge: (name, value, dims, unit = 'Count') => record(name, value, dims, unit),
+    timing: (name, ms, dims) => record(name, ms, dims, 'Milliseconds'),
+    flush,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await flush();
+        closed = true;
+        if (pending.length > 0) {
+          log.warn('metrics not sent at close', { component: 'metrics', datums: pending.length });
+          dropped += pending.length;
+          pending = [];
+        }
+      })();
+      return closing;
+    },
+    stats: () => ({ sent, dropped, pending: pending.length + current.size, failedSends }),
+  };
+}
