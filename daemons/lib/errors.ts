@@ -6,17 +6,21 @@ export interface ErrorOptions {
   where: string;
   retriable?: boolean;
   cause?: unknown;
+  /** the message already says what the cause says: oneLine() stops here (the cause stays chained) */
+  explainsCause?: boolean;
 }
 
 export class KafkalakeError extends Error {
   readonly where: string;
   readonly retriable: boolean;
+  readonly explainsCause: boolean;
 
   constructor(message: string, opts: ErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KafkalakeError';
     this.where = opts.where;
     this.retriable = opts.retriable ?? false;
+    this.explainsCause = opts.explainsCause ?? false;
   }
 }
 
@@ -81,7 +85,7 @@ export function oneLine(err: unknown): string {
     }
     text = text.replace(/\s*\n\s*/g, ' ').trim();
     if (text && !parts.some((p) => p.includes(text))) parts.push(text);
-    cur = cur instanceof Error ? cur.cause : undefined;
+    cur = cur instanceof KafkalakeError && cur.explainsCause ? undefined : cur instanceof Error ? cur.cause : undefined;
   }
   return parts.join(': ') || 'unknown error';
 }

@@ -14,7 +14,7 @@ export const LOCAL_CONFIG = 'config/local.json';
 
 export class ConfigError extends KafkalakeError {
   constructor(message: string, cause?: unknown) {
-    super(`config: ${message}`, { where: 'config', retriable: false, cause });
+    super(`config: ${message}`, { where: 'config', retriable: false, cause, explainsCause: true });
     this.name = 'ConfigError';
   }
 }
