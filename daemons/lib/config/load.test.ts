@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { ConfigError, describeSchema, loadConfig } from './index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-config-'));
@@ -12,7 +12,7 @@ function file(content: unknown): string {
   return f;
 }
 
-const fails = (t: import('ava').ExecutionContext, fn: () => unknown, ...parts: Array<string | RegExp>) => {
+const fails = (t: ExecutionContext, fn: () => unknown, ...parts: Array<string | RegExp>) => {
   const err = t.throws(fn, { instanceOf: ConfigError });
   const msg = err?.message ?? '';
   t.false(msg.includes('\n'), 'one line');
