@@ -1,0 +1,114 @@
+// The aws-mode ETL: AWS Glue runs glue/etl_job.py (the job Ansible created, its script in S3). We hold
+// the run lock, call StartJobRun with the specs as job arguments, poll GetJobRun until a terminal
+// state or our timeout (then we ask Glue to stop the run), and report duration, DPU-seconds and, on
+// failure, Glue's error message. The job itself reads and writes the bookmark (same format as local).
+import { BatchStopJobRunCommand, GetJobRunCommand, type GlueClient, type JobRun, StartJobRunCommand } from '@aws-sdk/client-glue';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkalakeError, wrap } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { TableSpec } from './spec.js';
+import { acquireLock } from './state.js';
+import type { ObjectStore } from './store.js';
+
+export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ERROR', 'TIMEOUT', 'STOPPED', 'EXPIRED']);
+
+export interface GlueRunReport {
+  job: string;
+  mode: 'aws';
+  runId: string;
+  state: string;
+  durationMs: number;
+  /** Glue's ExecutionTime, seconds */
+  executionTimeS: number | null;
+  /** DPUSeconds when Glue reports it (auto-scaling, Flex), else MaxCapacity × ExecutionTime */
+  dpuSeconds: number | null;
+  polls: number;
+}
+
+/** The job arguments the PySpark script reads (glue/etl_job.py parses the same names). */
+export function glueArguments(specs: TableSpec[], root: string, job: string): Record<string, string> {
+  return { '--kafkalake_root': root, '--kafkalake_job': job, '--kafkalake_specs': JSON.stringify(specs) };
+}
+
+export function dpuSeconds(run: JobRun): number | null {
+  if (typeof run.DPUSeconds === 'number') return run.DPUSeconds;
+  if (typeof run.ExecutionTime === 'number' && typeof run.MaxCapacity === 'number') return run.ExecutionTime * run.MaxCapacity;
+  return null;
+}
+
+/** One line for a run that ended other than SUCCEEDED. */
+export function failureLine(job: string, run: JobRun): string {
+  const msg = run.ErrorMessage ? `: ${run.ErrorMessage.replace(/\s*\n\s*/g, ' ')}` : '';
+  return `Glue job ${job} run ${run.Id ?? '?'} ended ${run.JobRunState ?? 'UNKNOWN'} after ${run.ExecutionTime ?? '?'} s${msg}`;
+}
+
+export interface GlueRunnerDeps {
+  glue: GlueClient;
+  store: ObjectStore;
+  specs: TableSpec[];
+  job: string;
+  log: Logger;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  lockTtlMs: number;
+  sleep?: (ms: number) => Promise<unknown>;
+}
+
+export function createGlueRunner(deps: GlueRunnerDeps) {
+  const { glue, job, log } = deps;
+  const wait = deps.sleep ?? ((ms: number) => sleep(ms));
+  const where = `glue job ${job}`;
+  return {
+    async run(): Promise<GlueRunReport> {
+      const started = Date.now();
+      const lock = await acquireLock(deps.store, job, deps.lockTtlMs);
+      try {
+        let runId: string;
+        try {
+          const r = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: glueArguments(deps.specs, deps.store.root, job) }));
+          runId = r.JobRunId ?? '';
+        } catch (err) {
+          throw wrap(err, where, 'StartJobRun failed');
+        }
+        log.info('Glue job run started', { job, runId });
+        let polls = 0;
+        for (;;) {
+          let run: JobRun | undefined;
+          try {
+            run = (await glue.send(new GetJobRunCommand({ JobName: job, RunId: runId }))).JobRun;
+          } catch (err) {
+            throw wrap(err, `${where} run ${runId}`, 'GetJobRun failed');
+          }
+          polls++;
+          const state = run?.JobRunState ?? 'UNKNOWN';
+          if (run && TERMINAL.has(state)) {
+            if (state !== 'SUCCEEDED') throw new KafkalakeError(failureLine(job, run), { where });
+            const report: GlueRunReport = {
+              job,
+              mode: 'aws',
+              runId,
+              state,
+              durationMs: Date.now() - started,
+              executionTimeS: run.ExecutionTime ?? null,
+              dpuSeconds: dpuSeconds(run),
+              polls,
+            };
+            log.info('Glue job run succeeded', { ...report });
+            return report;
+          }
+          if (Date.now() - started >= deps.timeoutMs) {
+            try {
+              await glue.send(new BatchStopJobRunCommand({ JobName: job, JobRunIds: [runId] }));
+            } catch (err) {
+              log.warn('could not stop the Glue job run', { runId, err: wrap(err, where, 'BatchStopJobRun').message });
+            }
+            throw new KafkalakeError(`Glue job ${job} run ${runId} still ${state} after ${Math.round((Date.now() - started) / 1000)} s (etl.timeoutMs); asked Glue to stop it`, { where, retriable: true });
+          }
+          await wait(Math.min(deps.pollIntervalMs, Math.max(0, deps.timeoutMs - (Date.now() - started))));
+        }
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}

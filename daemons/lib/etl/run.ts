@@ -1,0 +1,62 @@
+// `kafkalake run etl` and the scheduler's ETL job: the configured mode decides who executes the specs
+// (DuckDB here, or AWS Glue); the bucket, bookmark and lock are the same in both.
+import { createAwsClients } from '../aws.js';
+import type { Config } from '../config/index.js';
+import { KafkalakeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { resolveFromRoot } from '../paths.js';
+import { createLocalEtl, type EtlRunReport } from '../../local/etl/executor.js';
+import { createGlueRunner, type GlueRunReport } from './glue-runner.js';
+import { loadSpecs } from './spec.js';
+import { s3Store } from './store.js';
+
+export type EtlReport = EtlRunReport | GlueRunReport;
+
+export const lockTtl = (c: Pick<Config, 'etl'>) => c.etl.lockTtlMs || c.etl.timeoutMs + 300_000;
+
+export async function runEtl(config: Readonly<Config>, log: Logger): Promise<EtlReport> {
+  if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: the ETL needs the bucket of staging and the lake', { where: 'config aws.bucket' });
+  const specs = loadSpecs(resolveFromRoot(config.etl.specDir));
+  const aws = createAwsClients(config);
+  const store = s3Store(aws.s3, config.aws.bucket);
+  const elog = log.child({ component: 'etl', job: config.etl.jobName });
+  try {
+    if (config.mode === 'aws') {
+      return await createGlueRunner({
+        glue: aws.glue,
+        store,
+        specs,
+        job: config.etl.jobName,
+        log: elog,
+        timeoutMs: config.etl.timeoutMs,
+        pollIntervalMs: config.etl.pollIntervalMs,
+        lockTtlMs: lockTtl(config),
+      }).run();
+    }
+    return await createLocalEtl({
+      store,
+      specs,
+      job: config.etl.jobName,
+      log: elog,
+      memoryMb: config.etl.memoryMb,
+      threads: config.etl.threads,
+      lockTtlMs: lockTtl(config),
+      ...(config.etl.workDir ? { workDir: resolveFromRoot(config.etl.workDir) } : {}),
+    }).run();
+  } finally {
+    aws.destroy();
+  }
+}
+
+/** The lines `kafkalake run etl` prints. */
+export function describeEtl(r: EtlReport): string[] {
+  if (r.mode === 'aws') {
+    return [`etl: Glue job ${r.job} run ${r.runId} ${r.state} in ${(r.durationMs / 1000).toFixed(1)} s (execution ${r.executionTimeS ?? '?'} s, ${r.dpuSeconds ?? '?'} DPU-seconds)`];
+  }
+  const lines = r.tables.map((t) =>
+    t.objects === 0
+      ? `etl ${t.table}: nothing new to merge`
+      : `etl ${t.table}: ${t.objects} staging objects, ${t.rowsRead} rows read, ${t.rowsRejected} rejected${t.dlqObjects.length ? ` (DLQ: ${t.dlqObjects.length} objects)` : ''}; ${t.partitions.length} partitions rewritten (${t.files} files, ${t.partitionRows} rows)`,
+  );
+  return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s`];
+}

@@ -1,0 +1,210 @@
+// Where the ETL reads staging and writes the lake: an S3 bucket (AWS or the local twin) or a local
+// directory (benchmarks, and the PySpark equivalence test, which runs the Glue script on file paths).
+// Keys are bucket-relative ("staging/...", "datalake/...", "_state/...") in both.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { KafkalakeError, wrap } from '../errors.js';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+}
+
+export interface PutOptions {
+  /** '*': fail with a PreconditionError if the key exists */
+  ifNoneMatch?: '*';
+  /** fail with a PreconditionError unless the object's ETag is this */
+  ifMatch?: string;
+}
+
+export class PreconditionError extends KafkalakeError {
+  constructor(where: string) {
+    super('the object changed or exists (conditional write refused)', { where });
+    this.name = 'PreconditionError';
+  }
+}
+
+export interface ObjectStore {
+  /** "s3://bucket/key" or the file path, for messages */
+  where(key: string): string;
+  /** the root as the PySpark job sees it: s3://bucket/ or file:///dir/ */
+  root: string;
+  list(prefix: string): Promise<StoredObject[]>;
+  /** the object's bytes and ETag; undefined if there is none */
+  get(key: string): Promise<{ body: Buffer; etag: string } | undefined>;
+  download(key: string, file: string): Promise<void>;
+  put(key: string, body: Buffer, opts?: PutOptions): Promise<{ etag: string }>;
+  upload(key: string, file: string): Promise<void>;
+  delete(key: string, opts?: { ifMatch?: string }): Promise<void>;
+}
+
+function isPrecondition(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
+function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}
+
+export function s3Store(s3: S3Client, bucket: string): ObjectStore {
+  const where = (key: string) => `s3://${bucket}/${key}`;
+  return {
+    where,
+    root: `s3://${bucket}/`,
+    async list(prefix) {
+      const out: StoredObject[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (err) {
+        throw wrap(err, where(prefix), 'cannot list');
+      }
+      return out;
+    },
+    async get(key) {
+      try {
+        const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const body = Buffer.from(await r.Body!.transformToByteArray());
+        return { body, etag: r.ETag ?? '' };
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw wrap(err, where(key), 'cannot read');
+      }
+    },
+    async download(key, file) {
+      try {
+        const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        await pipeline(r.Body as Readable, createWriteStream(file));
+      } catch (err) {
+        throw wrap(err, where(key), 'cannot download');
+      }
+    },
+    async put(key, body, opts = {}) {
+      try {
+        const r = await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ...(opts.ifNoneMatch ? { IfNoneMatch: opts.ifNoneMatch } : {}),
+            ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}),
+          }),
+        );
+        return { etag: r.ETag ?? '' };
+      } catch (err) {
+        if (isPrecondition(err) || (opts.ifMatch && isMissing(err))) throw new PreconditionError(where(key));
+        throw wrap(err, where(key), 'cannot write');
+      }
+    },
+    async upload(key, file) {
+      await this.put(key, await readFile(file));
+    },
+    async delete(key, opts = {}) {
+      try {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}) }));
+      } catch (err) {
+        if (isPrecondition(err)) throw new PreconditionError(where(key));
+        if (isMissing(err)) return;
+        throw wrap(err, where(key), 'cannot delete');
+      }
+    },
+  };
+}
+
+const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
+
+/** A directory as a bucket: keys are relative paths; writes go to a temp file and are renamed into place. */
+export function dirStore(dir: string): ObjectStore {
+  const root = path.resolve(dir);
+  const file = (key: string) => path.join(root, ...key.split('/'));
+  const where = (key: string) => file(key);
+  async function walk(d: string, rel: string, out: StoredObject[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(path.join(d, e.name), r, out);
+      else if (e.isFile()) out.push({ key: r, size: (await stat(path.join(d, e.name))).size });
+    }
+  }
+  const store: ObjectStore = {
+    where,
+    root: `file://${root}/`,
+    async list(prefix) {
+      const out: StoredObject[] = [];
+      // walk from the deepest directory the prefix names, then filter by the whole prefix
+      const slash = prefix.lastIndexOf('/');
+      const base = slash >= 0 ? prefix.slice(0, slash) : '';
+      await walk(base ? file(base) : root, base, out);
+      return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    },
+    async get(key) {
+      try {
+        const body = await readFile(file(key));
+        return { body, etag: etagOf(body) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw wrap(err, where(key), 'cannot read');
+      }
+    },
+    async download(key, to) {
+      await writeFile(to, await readFile(file(key)));
+    },
+    async put(key, body, opts = {}) {
+      const f = file(key);
+      await mkdir(path.dirname(f), { recursive: true });
+      if (opts.ifNoneMatch) {
+        try {
+          const h = await open(f, 'wx');
+          await h.writeFile(body);
+          await h.close();
+          return { etag: etagOf(body) };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionError(where(key));
+          throw wrap(err, where(key), 'cannot write');
+        }
+      }
+      if (opts.ifMatch) {
+        const cur = await store.get(key);
+        if (!cur || cur.etag !== opts.ifMatch) throw new PreconditionError(where(key));
+      }
+      const tmp = `${f}.tmp-${process.pid}`;
+      await writeFile(tmp, body);
+      await rename(tmp, f);
+      return { etag: etagOf(body) };
+    },
+    async upload(key, from) {
+      await store.put(key, await readFile(from));
+    },
+    async delete(key, opts = {}) {
+      if (opts.ifMatch) {
+        const cur = await store.get(key);
+        if (cur && cur.etag !== opts.ifMatch) throw new PreconditionError(where(key));
+      }
+      await rm(file(key), { force: true });
+    },
+  };
+  return store;
+}

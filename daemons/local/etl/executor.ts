@@ -1,0 +1,208 @@
+// The local ETL executor: runs the job specs with DuckDB in process against the bucket (the twin's
+// S3 in local mode, or a directory). One run: take the lock, read the bookmark, and per table:
+// download the unmerged staging objects, parse and cast them (typedSql), send rejected rows to the
+// DLQ, merge the good rows into the partitions they touch (mergedSql), rewrite those partitions'
+// files under deterministic names, drop files the rewrite made stale, then record the objects in the
+// bookmark. Every step is idempotent, so a crash anywhere is repaired by the next run.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { KafkalakeError, oneLine } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { TableSpec } from '../../lib/etl/spec.js';
+import { acquireLock, type Bookmark, dlqKey, partFile, partitionDir, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
+import type { ObjectStore } from '../../lib/etl/store.js';
+import { affectedPartitionsSql, fileSelectSql, lit, mergedSql, typedSql } from './sql.js';
+
+const gunzip = promisify(gunzipCb);
+const gzip = promisify(gzipCb);
+
+export interface TableRunStats {
+  table: string;
+  objects: number;
+  rowsRead: number;
+  rowsRejected: number;
+  dlqObjects: string[];
+  partitions: string[];
+  files: number;
+  /** rows in the rewritten partitions after the merge */
+  partitionRows: number;
+}
+
+export interface EtlRunReport {
+  job: string;
+  mode: 'local';
+  durationMs: number;
+  tables: TableRunStats[];
+}
+
+export interface LocalEtlDeps {
+  store: ObjectStore;
+  specs: TableSpec[];
+  job: string;
+  log: Logger;
+  /** where downloads and DuckDB's spill files go; a fresh temp dir per run is made inside */
+  workDir?: string;
+  memoryMb: number;
+  threads: number;
+  lockTtlMs: number;
+  /** parallel S3 transfers */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+export function createLocalEtl(deps: LocalEtlDeps) {
+  const { store, job, log } = deps;
+  const concurrency = deps.concurrency ?? 8;
+
+  async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
+    const tlog = log.child({ table: spec.table });
+    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, partitionRows: 0 };
+    const objects = await unmergedObjects(store, spec, bookmark);
+    stats.objects = objects.length;
+    if (objects.length === 0) return stats;
+    tlog.info('merging staging objects', { objects: objects.length, first: objects[0]!.key });
+
+    // 1. staging → local JSON-lines files (gunzipped: DuckDB's read_text then splits them)
+    const inDir = path.join(dir, spec.table, 'in');
+    await mkdir(inDir, { recursive: true });
+    const files = objects.map((_, i) => path.join(inDir, `${String(i).padStart(6, '0')}.jsonl`));
+    await pool(objects, concurrency, async (o, i) => {
+      const got = await store.get(o.key);
+      if (!got) throw new KafkalakeError('a staging object vanished while the ETL ran', { where: store.where(o.key) });
+      let text: Buffer;
+      try {
+        text = await gunzip(got.body);
+      } catch (err) {
+        throw new KafkalakeError(`a staging object is not gzip (${oneLine(err)}); move it aside to go on`, { where: store.where(o.key) });
+      }
+      await writeFile(files[i]!, text);
+    });
+    await conn.run(`CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM (VALUES ${files.map((f, i) => `(${lit(f)}, ${lit(objects[i]!.key)})`).join(', ')}) t(path, key)`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE raw AS
+SELECT s.key AS source, rtrim(l.line, chr(13)) AS line
+FROM (SELECT filename, unnest(string_split(content, chr(10))) AS line FROM read_text([${files.map(lit).join(', ')}])) l
+JOIN src s ON s.path = l.filename
+WHERE trim(l.line) <> ''`);
+
+    // 2. parse and cast
+    await conn.run(typedSql(spec));
+    const [counts] = await rows(conn, 'SELECT count(*) AS n, count(reason) AS bad FROM typed');
+    stats.rowsRead = Number(counts?.n ?? 0);
+    stats.rowsRejected = Number(counts?.bad ?? 0);
+
+    // 3. rejected rows → the DLQ, one object per staging object, named after it
+    if (stats.rowsRejected > 0) {
+      const bad = await rows(
+        conn,
+        `SELECT source, line, reason, "_topic" AS t, "_partition" AS p, "_offset" AS o FROM typed WHERE reason IS NOT NULL ORDER BY source, "_offset" NULLS LAST, line`,
+      );
+      const bySource = new Map<string, string[]>();
+      for (const r of bad) {
+        const rec = { stage: 'etl', table: spec.table, reason: r.reason, source: r.source, _topic: r.t ?? null, _partition: num(r.p), _offset: num(r.o), raw: r.line };
+        const list = bySource.get(String(r.source)) ?? [];
+        list.push(JSON.stringify(rec));
+        bySource.set(String(r.source), list);
+      }
+      for (const [source, lines] of bySource) {
+        const key = dlqKey(spec, source);
+        await store.put(key, await gzip(Buffer.from(`${lines.join('\n')}\n`)));
+        stats.dlqObjects.push(key);
+      }
+      tlog.warn('rows rejected to the DLQ', { rows: stats.rowsRejected, objects: stats.dlqObjects });
+    }
+
+    // 4. the partitions touched: their current files, merged with the new rows
+    const affected = await rows(conn, affectedPartitionsSql(spec));
+    const existingDir = path.join(dir, spec.table, 'existing');
+    await mkdir(existingDir, { recursive: true });
+    const existing: { key: string; file: string }[] = [];
+    const current = new Map<string, string[]>();
+    for (const values of affected) {
+      const prefix = partitionDir(spec, values as Record<string, number>);
+      const keys = (await store.list(prefix)).map((o) => o.key).filter((k) => k.endsWith('.parquet') && !k.slice(prefix.length).includes('/'));
+      current.set(prefix, keys);
+      for (const k of keys) existing.push({ key: k, file: path.join(existingDir, `${existing.length}.parquet`) });
+    }
+    await pool(existing, concurrency, (e) => store.download(e.key, e.file));
+    await conn.run(mergedSql(spec, existing.map((e) => e.file)));
+
+    // 5. rewrite each touched partition under deterministic names, then drop what is stale
+    const outDir = path.join(dir, spec.table, 'out');
+    await mkdir(outDir, { recursive: true });
+    for (const values of affected) {
+      const v = values as Record<string, number>;
+      const prefix = partitionDir(spec, v);
+      const where = spec.partitionBy.map((p) => `"${p}" = ${v[p]}`).join(' AND ') || 'true';
+      const fileNos = (await rows(conn, `SELECT DISTINCT _file_no AS n, count(*) OVER (PARTITION BY _file_no) AS c FROM merged WHERE ${where} ORDER BY n`)).map((r) => ({ n: Number(r.n), c: Number(r.c) }));
+      const written: string[] = [];
+      for (const { n, c } of fileNos) {
+        const file = path.join(outDir, `${stats.files}.parquet`);
+        await conn.run(`COPY (${fileSelectSql(spec, v, n)}) TO ${lit(file)} (FORMAT parquet, COMPRESSION snappy)`);
+        const key = prefix + partFile(n);
+        await store.upload(key, file);
+        written.push(key);
+        stats.files++;
+        stats.partitionRows += c;
+      }
+      for (const k of current.get(prefix) ?? []) if (!written.includes(k)) await store.delete(k);
+      stats.partitions.push(prefix.slice(spec.target.prefix.length, -1));
+    }
+
+    // 6. only now: these objects are merged
+    const t = (bookmark.tables[spec.table] ??= { merged: [] });
+    t.merged.push(...objects.map((o) => o.key));
+    await writeBookmark(store, bookmark, deps.now?.());
+    tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, partitions: stats.partitions.length, files: stats.files });
+    return stats;
+  }
+
+  return {
+    async run(): Promise<EtlRunReport> {
+      const started = Date.now();
+      const lock = await acquireLock(store, job, deps.lockTtlMs, deps.now);
+      const dir = await mkdtemp(path.join(deps.workDir ?? os.tmpdir(), 'kafkalake-etl-'));
+      let instance: DuckDBInstance | undefined;
+      let conn: DuckDBConnection | undefined;
+      try {
+        instance = await DuckDBInstance.create(':memory:', {
+          memory_limit: `${deps.memoryMb}MB`,
+          threads: String(deps.threads),
+          temp_directory: path.join(dir, 'spill'),
+        });
+        conn = await instance.connect();
+        await conn.run(`SET TimeZone = 'UTC'`); // timestamps without an offset are UTC, as in the Spark job
+        const bookmark = await readBookmark(store, job);
+        const tables: TableRunStats[] = [];
+        for (const spec of deps.specs) tables.push(await runTable(conn, spec, bookmark, dir));
+        return { job, mode: 'local', durationMs: Date.now() - started, tables };
+      } finally {
+        conn?.closeSync();
+        instance?.closeSync();
+        await rm(dir, { recursive: true, force: true });
+        await lock.release();
+      }
+    },
+  };
+}
+
