@@ -1,0 +1,352 @@
+// The consumer service: a kafkajs group member that lands its partitions in S3 staging, exactly once.
+//
+// - Every partition has one open batch. eachBatch adds records to it; a full batch is written at once
+//   (inside eachBatch, so kafkajs does not rejoin the group while a PUT is running), an old one by the
+//   tick timer. Writing: DLQ object first, then the staging object (always, even with no good line, so
+//   the object names cover every offset), then the group offset is committed.
+// - Work on one partition is serialised by a per-partition lock (eachBatch, the timer, recovery).
+// - On every assignment, each partition's position is recovered from S3 (recovery.ts) and the consumer
+//   seeks there; a record at or below it is skipped. Before the first PUT of an assignment the position is
+//   read again, so a batch of the previous owner that landed late is not written twice.
+// - A rebalance drops the open batches (their offsets are not committed; the new owner re-reads them).
+// - Memory: open batches hold at most consumer.maxBufferedBytes (then the batch is written early), and
+//   while a PUT cannot be made the eachBatch call waits, so kafkajs stops fetching.
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError, oneLine } from '../lib/errors.js';
+import type { Service } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/log.js';
+import type { Metrics } from '../lib/metrics.js';
+import { add, type Batch, isDue, isFull, ndjson, openBatch, records, trimThrough } from './batch.js';
+import { dtOf, objectKey } from './naming.js';
+import { toLine } from './records.js';
+import { findPosition } from './recovery.js';
+import { createStager, FencedError } from './stager.js';
+
+export interface ConsumerDeps {
+  config: Readonly<Config>;
+  kafka: Kafka;
+  s3: S3Client;
+  metrics: Metrics;
+  log: Logger;
+  /** drain: take the high watermarks at start, stage up to them, then finish (done resolves) */
+  once?: boolean;
+  now?: () => number;
+}
+
+export interface ConsumerStats {
+  recordsIn: number;
+  staged: number;
+  dead: number;
+  skipped: number;
+  objects: number;
+}
+
+interface PartitionState {
+  /** highest offset known to be in staging (ours or a previous owner's); -1: none */
+  staged: number;
+  /** recovered from S3 for the current generation */
+  recovered: boolean;
+  /** re-checked S3 right before the first PUT of this generation */
+  verified: boolean;
+  closeAt: number | undefined;
+  batch: Batch | undefined;
+  lock: Promise<void>;
+}
+
+export async function startConsumer(deps: ConsumerDeps): Promise<Service & { stats(): ConsumerStats }> {
+  const { config, kafka, s3, metrics } = deps;
+  const c = config.consumer;
+  const topic = config.kafka.topic;
+  const bucket = config.aws.bucket;
+  const prefix = c.stagingPrefix;
+  const log = deps.log.child({ component: 'consumer', topic });
+  const now = deps.now ?? Date.now;
+  const dims = { topic };
+  const stager = createStager({ s3, bucket, log });
+  const stats: ConsumerStats = { recordsIn: 0, staged: 0, dead: 0, skipped: 0, objects: 0 };
+
+  if (!bucket) throw new KafkalakeError('no bucket configured (aws.bucket)', { where: 'config aws.bucket' });
+
+  const parts = new Map<number, PartitionState>();
+  let generation = 0;
+  let buffered = 0;
+  let closing = false;
+  let lastHeartbeat: (() => Promise<void>) | undefined;
+  let targets: Map<number, number> | undefined; // once: the last offset to stage per partition
+
+  let fail: (err: unknown) => void = () => undefined;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+
+  const state = (p: number): PartitionState => {
+    let st = parts.get(p);
+    if (!st) {
+      st = { staged: -1, recovered: false, verified: false, closeAt: undefined, batch: undefined, lock: Promise.resolve() };
+      parts.set(p, st);
+    }
+    return st;
+  };
+
+  /** run fn after everything queued on the partition (never rejects the chain) */
+  const withLock = <T>(st: PartitionState, fn: () => Promise<T>): Promise<T> => {
+    const run = st.lock.then(fn);
+    st.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+
+  const dropBatches = (why: string) => {
+    let n = 0;
+    for (const st of parts.values()) {
+      if (st.batch) n += records(st.batch);
+      st.batch = undefined;
+      st.recovered = false;
+      st.verified = false;
+    }
+    buffered = 0;
+    if (n > 0) log.info('open batches dropped; their offsets are re-read from the last staged object', { why, records: n });
+  };
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: c.groupId,
+    sessionTimeout: c.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(c.sessionTimeoutMs / 5)),
+    rebalanceTimeout: Math.max(c.sessionTimeoutMs, 10_000),
+    maxBytesPerPartition: c.fetchMaxBytesPerPartition,
+    maxWaitTimeInMs: 500,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+
+  const checkOnce = () => {
+    if (!targets || closing) return;
+    for (const [p, last] of targets) if (state(p).staged < last) return;
+    log.info('drained to the high watermarks taken at start', { partitions: targets.size });
+    finish();
+  };
+
+  /** recover the partition's position from S3 and seek there */
+  const recover = async (p: number, gen: number) => {
+    const st = state(p);
+    if (st.recovered && gen === generation) return;
+    const pos = await findPosition({ s3, bucket, prefix }, topic, p);
+    if (gen !== generation) return;
+    st.staged = pos.staged ?? -1;
+    st.closeAt = pos.closeAt;
+    st.recovered = true;
+    st.verified = true; // just listed
+    if (pos.staged !== undefined) consumer.seek({ topic, partition: p, offset: String(pos.staged + 1) });
+    log.info('partition assigned; resuming after the last staged offset', { partition: p, stagedThrough: pos.staged ?? null, closeAt: pos.closeAt ?? null });
+    checkOnce();
+  };
+
+  const write = async (p: number, st: PartitionState, heartbeat?: () => Promise<void>) => {
+    let b = st.batch;
+    if (!b) return;
+    st.batch = undefined;
+    buffered -= b.bytes;
+    const gen = b.generation;
+    const isCurrent = () => gen === generation;
+    if (gen !== generation) return;
+    if (!st.verified) {
+      const again = await findPosition({ s3, bucket, prefix }, topic, p);
+      if (gen !== generation) return;
+      st.verified = true;
+      if (again.staged !== undefined && again.staged > st.staged) {
+        log.warn('a previous owner staged records after this batch was read; skipping them', { partition: p, stagedThrough: again.staged });
+        st.staged = again.staged;
+        const trimmed = trimThrough(b, again.staged);
+        if (!trimmed) return;
+        b = trimmed;
+      }
+    }
+    const dt = dtOf(new Date(now()));
+    const name = { topic, partition: p, first: b.first, last: b.last, dt };
+    const opts = { isCurrent, ...(heartbeat ? { heartbeat } : {}) };
+    if (b.dead.length > 0) {
+      const r = await stager.put(objectKey(prefix, { ...name, dlq: true }), ndjson(b.dead), opts);
+      metrics.timing('PutLatency', r.ms, dims);
+      metrics.count('DlqRecords', b.dead.length, dims);
+      metrics.count('ObjectsWritten', 1, { topic, extra: { Kind: 'dlq' } });
+    }
+    const r = await stager.put(objectKey(prefix, name), ndjson(b.lines), opts);
+    metrics.timing('PutLatency', r.ms, dims);
+    metrics.count('ObjectsWritten', 1, dims);
+    metrics.count('RecordsStaged', b.lines.length, dims);
+    metrics.count('BytesStaged', r.bytes, dims, 'Bytes');
+    st.staged = b.last;
+    if (st.closeAt !== undefined && b.last >= st.closeAt) st.closeAt = undefined;
+    stats.staged += b.lines.length;
+    stats.dead += b.dead.length;
+    stats.objects += b.dead.length > 0 ? 2 : 1;
+    log.debug('object written', { partition: p, first: b.first, last: b.last, records: b.lines.length, dead: b.dead.length, bytes: r.bytes, ms: Math.round(r.ms) });
+    try {
+      await consumer.commitOffsets([{ topic, partition: p, offset: String(b.last + 1) }]);
+    } catch (err) {
+      // staging, not the group offset, is the source of truth: the next owner seeks from S3 anyway
+      log.warn('offset commit failed (staging is ahead; recovery reads S3)', { partition: p, error: oneLine(err) });
+    }
+    checkOnce();
+  };
+
+  /** write, and turn "the assignment ended" into a quiet drop */
+  const flush = async (p: number, st: PartitionState, heartbeat?: () => Promise<void>) => {
+    try {
+      await write(p, st, heartbeat);
+    } catch (err) {
+      if (err instanceof FencedError) {
+        log.info('batch dropped: partition reassigned during the write', { partition: p });
+        return;
+      }
+      throw err;
+    }
+  };
+
+  const eachBatch = async (payload: EachBatchPayload) => {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    lastHeartbeat = heartbeat;
+    const p = batch.partition;
+    const st = state(p);
+    const gen = generation;
+    await withLock(st, async () => {
+      if (closing || gen !== generation) return;
+      if (!st.recovered) await recover(p, gen);
+      if (gen !== generation) return;
+      const next = st.staged + 1;
+      const first = Number(batch.firstOffset());
+      const lastInBatch = Number(batch.lastOffset());
+      if (st.staged >= 0 && !st.batch && (first > next || lastInBatch < next)) {
+        // the group offset and staging disagree: S3 wins
+        consumer.seek({ topic, partition: p, offset: String(next) });
+        if (lastInBatch < next) stats.skipped += batch.messages.length;
+        return;
+      }
+      const limits = c.flush;
+      let bytesIn = 0;
+      for (const m of batch.messages) {
+        const off = Number(m.offset);
+        stats.recordsIn++;
+        if (off <= st.staged || (st.batch && off <= st.batch.last)) {
+          stats.skipped++;
+          continue;
+        }
+        const o = toLine(topic, p, m, c.maxRecordBytes);
+        st.batch ??= openBatch(off, now(), gen);
+        add(st.batch, off, o);
+        buffered += o.line.length + 1;
+        bytesIn += m.value?.length ?? 0;
+        const end = st.closeAt !== undefined && off >= st.closeAt;
+        const target = targets?.get(p);
+        if (isFull(st.batch, limits) || end || (target !== undefined && off >= target)) await flush(p, st, heartbeat);
+        if (gen !== generation || closing) return;
+      }
+      metrics.count('RecordsIn', batch.messages.length, dims);
+      metrics.count('BytesIn', bytesIn, dims, 'Bytes');
+      if (buffered > c.maxBufferedBytes && st.batch) await flush(p, st, heartbeat);
+      const hw = Number(batch.highWatermark);
+      metrics.gauge('ConsumerLag', Math.max(0, hw - 1 - lastInBatch), { topic, extra: { Partition: String(p) } });
+    });
+  };
+
+  // a flush from the timer runs outside eachBatch; it keeps the group alive with the last heartbeat seen
+  const tick = () => {
+    if (closing) return;
+    const t = now();
+    for (const [p, st] of parts) {
+      const b = st.batch;
+      if (b && isDue(b, c.flush, t)) {
+        withLock(st, async () => {
+          if (st.batch && isDue(st.batch, c.flush, now())) await flush(p, st, lastHeartbeat);
+        }).catch((err: unknown) => fail(err));
+      }
+    }
+  };
+  const timer = setInterval(tick, Math.max(50, Math.min(250, Math.floor(c.flush.intervalMs / 4))));
+  timer.unref();
+
+  const { REBALANCING, GROUP_JOIN, CRASH } = consumer.events;
+  consumer.on(REBALANCING, () => {
+    generation++;
+    dropBatches('rebalance');
+  });
+  consumer.on(GROUP_JOIN, (e) => {
+    generation++;
+    dropBatches('joined the group');
+    const mine = e.payload.memberAssignment[topic] ?? [];
+    for (const p of [...parts.keys()]) if (!mine.includes(p)) parts.delete(p);
+    log.info('joined the group', { partitions: mine, generation });
+    const gen = generation;
+    for (const p of mine) {
+      const st = state(p);
+      withLock(st, () => recover(p, gen)).catch((err: unknown) => log.warn('recovery failed; retried on the first batch', { partition: p, error: oneLine(err) }));
+    }
+  });
+  consumer.on(CRASH, (e) => {
+    const { error, restart } = e.payload as { error: Error; restart: boolean };
+    if (restart) log.warn('Kafka consumer failed, restarting', { error: oneLine(error) });
+    else fail(new KafkalakeError(`Kafka consumer crashed: ${oneLine(error)}`, { where: `kafka ${config.kafka.brokers.join(',')}`, cause: error }));
+  });
+
+  if (deps.once) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      targets = new Map();
+      for (const o of offsets) if (Number(o.high) > Number(o.low)) targets.set(o.partition, Number(o.high) - 1);
+    } catch (err) {
+      throw new KafkalakeError(`cannot read the end offsets of topic ${topic}: ${oneLine(err)}`, { where: `kafka ${config.kafka.brokers.join(',')}`, cause: err });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    log.info('draining to the current end of every partition', { targets: Object.fromEntries(targets) });
+  }
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: c.partitionsConcurrently, eachBatch });
+  } catch (err) {
+    clearInterval(timer);
+    await consumer.disconnect().catch(() => undefined);
+    throw new KafkalakeError(`cannot start consuming ${topic}: ${oneLine(err)}`, { where: `kafka ${config.kafka.brokers.join(',')}`, cause: err });
+  }
+  log.info('consuming', { groupId: c.groupId, bucket, prefix });
+  if (targets?.size === 0) finish();
+
+  let closed: Promise<void> | undefined;
+  return {
+    done,
+    stats: () => ({ ...stats }),
+    close() {
+      closed ??= (async () => {
+        clearInterval(timer);
+        // still a member: write what is open, commit, then leave the group
+        closing = true;
+        consumer.pause([{ topic }]);
+        for (const [p, st] of parts) {
+          await withLock(st, async () => {
+            if (!st.batch) return;
+            const b = st.batch;
+            try {
+              await flush(p, st);
+            } catch (err) {
+              log.error('could not write the open batch at close; it is re-read at the next start', { partition: p, first: b.first, error: oneLine(err) });
+            }
+          });
+        }
+        await consumer.disconnect().catch((err: unknown) => log.warn('disconnect failed', { error: oneLine(err) }));
+        finish();
+        log.info('consumer closed', { ...stats });
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// The dead-letter queue in S3, for operators: list the DLQ objects, read their dead letters, replay them.
+// Replay re-sends a dead letter's raw bytes (and key) to its topic with a `kafkalake-replay-of` header
+// naming the original topic+partition+offset, after checking it with the consumer's current rules
+// (consumer.maxRecordBytes, JSON object): one that would be dead-lettered again is not sent but reported,
+// so a replay never loops. Only dead letters are re-sent, never good records, so a replay cannot duplicate
+// staged data; an object once replayed gets a marker (`<prefix>/_dlq/_replayed/<topic>/<name>.json`)
+// and is skipped by later replays unless --again.
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import type { Producer } from 'kafkajs';
+import { KafkalakeError, wrap } from '../lib/errors.js';
+import { DLQ_DIR, type ObjectName, parseKey } from './naming.js';
+import { type DeadLetter, type Reason, toLine } from './records.js';
+
+export const REPLAY_HEADER = 'kafkalake-replay-of';
+
+export interface DlqDeps {
+  s3: S3Client;
+  bucket: string;
+  prefix: string;
+}
+
+export interface DlqObject extends ObjectName {
+  key: string;
+  size: number;
+  replayed: boolean;
+}
+
+const markerKey = (d: DlqDeps, o: ObjectName, key: string) => `${d.prefix}/${DLQ_DIR}/_replayed/${o.topic}/${key.slice(key.lastIndexOf('/') + 1)}.json`;
+
+async function listKeys(d: DlqDeps, prefix: string): Promise<Array<{ key: string; size: number }>> {
+  const out: Array<{ key: string; size: number }> = [];
+  let token: string | undefined;
+  do {
+    const page = await d.s3
+      .send(new ListObjectsV2Command({ Bucket: d.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
+      .catch((err: unknown) => {
+        throw wrap(err, `s3://${d.bucket}/${prefix}`, 'cannot list the DLQ');
+      });
+    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Every DLQ object (of one topic, or all), oldest first. */
+export async function listDlq(d: DlqDeps, topic?: string): Promise<DlqObject[]> {
+  const base = `${d.prefix}/${DLQ_DIR}/`;
+  const all = await listKeys(d, topic ? `${base}${topic}/` : base);
+  const markers = new Set(all.filter((o) => o.key.startsWith(`${base}_replayed/`)).map((o) => o.key));
+  const out: DlqObject[] = [];
+  for (const o of all) {
+    const n = parseKey(d.prefix, o.key);
+    if (!n?.dlq) continue;
+    out.push({ ...n, key: o.key, size: o.size, replayed: markers.has(markerKey(d, n, o.key)) });
+  }
+  if (topic) {
+    // markers live outside the topic's folder
+    const m = new Set((await listKeys(d, `${base}_replayed/${topic}/`)).map((o) => o.key));
+    for (const o of out) o.replayed = m.has(markerKey(d, o, o.key));
+  }
+  return out.sort((a, b) => a.dt.localeCompare(b.dt) || a.partition - b.partition || a.first - b.first);
+}
+
+/** The dead letters of one DLQ object. */
+export async function readDlq(d: DlqDeps, key: string): Promise<DeadLetter[]> {
+  const where = `s3://${d.bucket}/${key}`;
+  if (!parseKey(d.prefix, key)?.dlq) throw new KafkalakeError(`not a DLQ object name: ${key} (expected ${d.prefix}/${DLQ_DIR}/<topic>/dt=YYYY-MM-DD/<topic>+<p>+<first>+<last>.jsonl.gz)`, { where });
+  let bytes: Uint8Array;
+  try {
+    const r = await d.s3.send(new GetObjectCommand({ Bucket: d.bucket, Key: key }));
+    bytes = await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  } catch (err) {
+    throw wrap(err, where, 'cannot read the DLQ object');
+  }
+  return gunzipSync(bytes)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as DeadLetter);
+}
+
+export interface ReplayResult {
+  key: string;
+  sent: number;
+  /** still bad under the current rules: not sent */
+  kept: Array<{ offset: number; reason: Reason }>;
+  skipped: boolean;
+}
+
+/** Re-send the dead letters of one object that now pass the consumer's checks. */
+export async function replayObject(
+  d: DlqDeps,
+  producer: Producer,
+  o: DlqObject,
+  opts: { maxRecordBytes: number; again?: boolean; toTopic?: string },
+): Promise<ReplayResult> {
+  if (o.replayed && !opts.again) return { key: o.key, sent: 0, kept: [], skipped: true };
+  const letters = await readDlq(d, o.key);
+  const kept: ReplayResult['kept'] = [];
+  const messages = [];
+  for (const l of letters) {
+    const raw = l.raw_base64 === null ? null : Buffer.from(l.raw_base64, 'base64');
+    const check = toLine(l._topic, l._partition, { key: null, value: raw, offset: String(l._offset), timestamp: '0' }, opts.maxRecordBytes);
+    if (!check.ok) {
+      kept.push({ offset: l._offset, reason: check.reason });
+      continue;
+    }
+    messages.push({ key: l._key, value: raw, headers: { [REPLAY_HEADER]: `${l._topic}+${l._partition}+${l._offset}` } });
+  }
+  const topic = opts.toTopic ?? o.topic;
+  if (messages.length > 0) {
+    try {
+      await producer.send({ topic, messages, acks: -1 });
+    } catch (err) {
+      throw wrap(err, `kafka topic ${topic}`, `cannot replay ${o.key}`);
+    }
+  }
+  const marker = { replayedAt: new Date().toISOString(), topic, sent: messages.length, kept };
+  await d.s3
+    .send(new PutObjectCommand({ Bucket: d.bucket, Key: markerKey(d, o, o.key), Body: JSON.stringify(marker), ContentType: 'application/json' }))
+    .catch((err: unknown) => {
+      throw wrap(err, `s3://${d.bucket}/${markerKey(d, o, o.key)}`, 'replayed, but cannot write the replay marker');
+    });
+  return { key: o.key, sent: messages.length, kept, skipped: false };
+}

@@ -1,0 +1,85 @@
+// One Kafka message → one staging line, or a dead letter with its reason.
+// A staging line is the record's own JSON object with the envelope added at the end:
+//   _topic (string), _partition (number), _offset (number), _timestamp (ISO-8601 UTC string, the Kafka
+//   message timestamp), _key (the key as a UTF-8 string, or null).
+// The record's text is kept as sent (numbers keep their digits); only a record spread over several lines
+// or one that already has an envelope field is re-serialised (then the envelope's value wins).
+// A DLQ line is the envelope plus `reason` (a code below), `detail` and `raw_base64` (null for a tombstone).
+
+export const REASONS = ['tombstone', 'too-large', 'not-utf8', 'not-json', 'not-object'] as const;
+export type Reason = (typeof REASONS)[number];
+
+export const ENVELOPE = ['_topic', '_partition', '_offset', '_timestamp', '_key'] as const;
+
+export interface Message {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  timestamp: string;
+}
+
+export interface Envelope {
+  _topic: string;
+  _partition: number;
+  _offset: number;
+  _timestamp: string;
+  _key: string | null;
+}
+
+export type Outcome = { ok: true; line: string } | { ok: false; line: string; reason: Reason };
+
+export interface DeadLetter extends Envelope {
+  reason: Reason;
+  detail: string;
+  raw_base64: string | null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function envelopeOf(topic: string, partition: number, m: Message): Envelope {
+  const ms = Number(m.timestamp);
+  return {
+    _topic: topic,
+    _partition: partition,
+    _offset: Number(m.offset),
+    _timestamp: Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString(),
+    _key: m.key === null ? null : m.key.toString('utf8'),
+  };
+}
+
+function dead(env: Envelope, reason: Reason, detail: string, raw: Buffer | null): Outcome {
+  const d: DeadLetter = { ...env, reason, detail, raw_base64: raw === null ? null : raw.toString('base64') };
+  return { ok: false, line: JSON.stringify(d), reason };
+}
+
+/** Classify one message. `maxBytes`: a larger value is a dead letter ("too-large"). */
+export function toLine(topic: string, partition: number, m: Message, maxBytes: number): Outcome {
+  const env = envelopeOf(topic, partition, m);
+  const raw = m.value;
+  if (raw === null) return dead(env, 'tombstone', 'null value (a tombstone)', null);
+  if (raw.length > maxBytes) return dead(env, 'too-large', `value is ${raw.length} bytes, over consumer.maxRecordBytes ${maxBytes}`, raw);
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    return dead(env, 'not-utf8', 'value is not valid UTF-8', raw);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return dead(env, 'not-json', (err as Error).message, raw);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return dead(env, 'not-object', `value is JSON ${kind}, not an object`, raw);
+  }
+  const obj = value as Record<string, unknown>;
+  if (text.includes('\n') || text.includes('\r') || ENVELOPE.some((k) => Object.hasOwn(obj, k))) {
+    return { ok: true, line: JSON.stringify({ ...obj, ...env }) };
+  }
+  const trimmed = text.trim();
+  const body = trimmed.slice(1, -1).trim();
+  const tail = `"_topic":${JSON.stringify(env._topic)},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+  return { ok: true, line: body ? `{${body},${tail}}` : `{${tail}}` };
+}
