@@ -1,6 +1,9 @@
 // The table of subcommands. Each lives in its own module; add a line here to add one.
 import type { Command } from './context.js';
+import { consume } from './consume.js';
+import { consumer } from './consumer.js';
+import { dlq } from './dlq.js';
 import { stack } from './stack.js';
 import { up } from './up.js';
 
-export const COMMANDS: Command[] = [up, stack];
+export const COMMANDS: Command[] = [up, stack, consumer, consume, dlq];

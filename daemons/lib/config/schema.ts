@@ -102,6 +102,14 @@ export const schema = {
       default: 67108864,
       env: 'KAFKALAKE_CONSUMER_MAX_BUFFERED_BYTES',
     },
+    sessionTimeoutMs: {
+      doc: 'group session timeout: how soon a dead consumer’s partitions move to another member (broker allows 6000..300000)',
+      format: 'positive-int',
+      default: 30000,
+      env: 'KAFKALAKE_CONSUMER_SESSION_TIMEOUT_MS',
+    },
+    fetchMaxBytesPerPartition: { doc: 'most bytes one fetch returns per partition', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CONSUMER_FETCH_MAX_BYTES_PER_PARTITION' },
+    partitionsConcurrently: { doc: 'partitions processed (and written) at the same time', format: 'positive-int', default: 3, env: 'KAFKALAKE_CONSUMER_PARTITIONS_CONCURRENTLY' },
   },
   etl: {
     cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
@@ -122,6 +130,12 @@ export const schema = {
     enabled: { doc: 'send metrics to CloudWatch', format: 'bool', default: true, env: 'KAFKALAKE_METRICS_ENABLED' },
     namespace: { doc: 'CloudWatch namespace', format: 'non-empty-string', default: 'KafkaLake', env: 'KAFKALAKE_METRICS_NAMESPACE' },
     flushIntervalMs: { doc: 'how often batched metrics are sent', format: 'positive-int', default: 60000, env: 'KAFKALAKE_METRICS_FLUSH_INTERVAL_MS' },
+    maxPending: {
+      doc: 'metric datums kept while CloudWatch is unreachable; beyond it the oldest are dropped and counted',
+      format: 'positive-int',
+      default: 5000,
+      env: 'KAFKALAKE_METRICS_MAX_PENDING',
+    },
   },
   local: {
     stateDir: { doc: 'data of the local stack (ZooKeeper, Kafka, the AWS twin)', format: String, default: '.kafkalake/state', env: 'KAFKALAKE_LOCAL_STATE_DIR' },
@@ -180,11 +194,14 @@ export interface Config {
     flush: { maxRecords: number; maxBytes: number; intervalMs: number };
     maxRecordBytes: number;
     maxBufferedBytes: number;
+    sessionTimeoutMs: number;
+    fetchMaxBytesPerPartition: number;
+    partitionsConcurrently: number;
   };
   etl: { cron: string; jobName: string; timeoutMs: number };
   crawl: { cron: string; crawlerName: string; database: string };
   reports: { cron: string; workgroup: string; keep: number };
-  metrics: { enabled: boolean; namespace: string; flushIntervalMs: number };
+  metrics: { enabled: boolean; namespace: string; flushIntervalMs: number; maxPending: number };
   local: {
     stateDir: string;
     libDir: string;
