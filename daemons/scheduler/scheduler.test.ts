@@ -1,0 +1,252 @@
+// The scheduler core with real node-cron on second-level schedules and jobs made for the test: no
+// overlap, timeouts, retry vs no retry, dependency order, missed-run catch-up (the S3 history is tested
+// in test/integration/scheduler.test.ts).
+import test from 'ava';
+import { KafkalakeError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import type { Metrics } from '../lib/metrics.js';
+import { emptyHistory, type History, memoryHistory } from './history.js';
+import type { Job, JobResult } from './job.js';
+import { createScheduler } from './scheduler.js';
+import { missedFire, nextFire } from './times.js';
+
+const log = createLogger({ daemon: 'scheduler-test', level: 'error', stream: process.stderr });
+const retry = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 50 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function recorder(): Metrics & { counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const add = (name: string, v: number, dims?: { extra?: Record<string, string> }) => {
+    const k = `${name}${dims?.extra ? ` ${JSON.stringify(dims.extra)}` : ''}`;
+    counts.set(k, (counts.get(k) ?? 0) + v);
+  };
+  return {
+    counts,
+    count: (name, v = 1, dims) => add(name, v, dims),
+    gauge: (name, v, dims) => add(name, v, dims),
+    timing: (name, v, dims) => add(name, v, dims),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    stats: () => ({ sent: 0, dropped: 0, pending: 0, failedSends: 0 }),
+  };
+}
+
+function job(name: string, over: Partial<Job> & { run: Job['run'] }): Job {
+  return { name, kind: name, cron: '', timeoutMs: 10_000, ...over };
+}
+
+test('a fire while the job still runs is skipped, logged and counted: never two runs at once', async (t) => {
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  const metrics = recorder();
+  const history = memoryHistory();
+  const s = createScheduler({
+    jobs: [
+      job('slow', {
+        cron: '* * * * * *',
+        run: async () => {
+          runs++;
+          active++;
+          maxActive = Math.max(maxActive, active);
+          await sleep(2600);
+          active--;
+          return { changed: false };
+        },
+      }),
+    ],
+    history,
+    log,
+    metrics,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  await sleep(4300);
+  await s.close();
+  t.is(maxActive, 1);
+  t.true(runs >= 1 && runs <= 2, `runs ${runs}`);
+  const skipped = history.current().jobs.slow?.skipped ?? 0;
+  t.true(skipped >= 2, `skipped ${skipped}`);
+  t.is(metrics.counts.get('JobSkipped {"Job":"slow"}'), skipped);
+});
+
+test('a run past its timeout is aborted and recorded as timed out, even when the job ignores the signal', async (t) => {
+  let sawAbort = false;
+  const history = memoryHistory();
+  const s = createScheduler({
+    jobs: [
+      job('stuck', {
+        cron: '0 0 1 1 *',
+        timeoutMs: 300,
+        run: (signal) => {
+          signal.addEventListener('abort', () => (sawAbort = true));
+          return new Promise<JobResult>(() => undefined); // never settles
+        },
+      }),
+    ],
+    history,
+    log,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  const t0 = Date.now();
+  const rec = await s.trigger('stuck');
+  await s.close();
+  t.is(rec?.outcome, 'timed-out');
+  t.true(sawAbort);
+  t.true(Date.now() - t0 < 2000);
+  t.regex(rec?.error ?? '', /timed out after 300 ms/);
+  t.is(history.current().jobs.stuck?.runs[0]?.outcome, 'timed-out');
+});
+
+test('transient errors are retried with backoff; permanent ones (access denied, bad SQL) fail at once', async (t) => {
+  let flaky = 0;
+  let denied = 0;
+  let badSql = 0;
+  const metrics = recorder();
+  const s = createScheduler({
+    jobs: [
+      job('flaky', {
+        cron: '0 0 1 1 *',
+        kind: 'etl',
+        run: () => {
+          flaky++;
+          if (flaky < 3) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+          return Promise.resolve({ changed: false, summary: 'ok on the third try' });
+        },
+      }),
+      job('denied', {
+        cron: '0 0 1 1 *',
+        kind: 'report',
+        run: () => {
+          denied++;
+          return Promise.reject(Object.assign(new Error('User is not authorized to perform glue:StartCrawler'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+        },
+      }),
+      job('bad-sql', {
+        cron: '0 0 1 1 *',
+        kind: 'report',
+        run: () => {
+          badSql++;
+          return Promise.reject(new KafkalakeError('Parser Error: syntax error at or near "SELEC"', { where: 'sql/reports/x.sql', retriable: false }));
+        },
+      }),
+      job('always-down', {
+        cron: '0 0 1 1 *',
+        run: () => Promise.reject(new KafkalakeError('connect ECONNREFUSED', { where: 'glue', retriable: true })),
+      }),
+    ],
+    history: memoryHistory(),
+    log,
+    metrics,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  const [a, b, c, d] = await Promise.all(['flaky', 'denied', 'bad-sql', 'always-down'].map((n) => s.trigger(n)));
+  await s.close();
+  t.like(a, { outcome: 'succeeded', attempts: 3, summary: 'ok on the third try' });
+  t.is(flaky, 3);
+  t.like(b, { outcome: 'failed', attempts: 1, retriable: false });
+  t.is(denied, 1);
+  t.like(c, { outcome: 'failed', attempts: 1, retriable: false });
+  t.is(badSql, 1);
+  t.like(d, { outcome: 'failed', attempts: retry.retries + 1, retriable: true });
+  t.regex(d?.error ?? '', /failed after 4 attempts/);
+  t.is(metrics.counts.get('JobFailure {"Kind":"report"}'), 2);
+  t.is(metrics.counts.get('JobSuccess {"Job":"flaky"}'), 1);
+});
+
+test('dependencies: crawl runs after an ETL run that changed something (not otherwise); a report waits for the crawl', async (t) => {
+  const events: string[] = [];
+  let etlChanges = true;
+  const step = (name: string, ms: number, changed = true) => async () => {
+    events.push(`${name}:start`);
+    await sleep(ms);
+    events.push(`${name}:end`);
+    return { changed };
+  };
+  const s = createScheduler({
+    jobs: [
+      job('etl', {
+        cron: '0 0 1 1 *',
+        run: async () => {
+          const r = await step('etl', 300, etlChanges)();
+          return r;
+        },
+      }),
+      job('crawl', { dependsOn: 'etl', run: step('crawl', 400) }),
+      job('report', { cron: '0 0 1 1 *', dependsOn: 'crawl', run: step('report', 50) }),
+    ],
+    history: memoryHistory(),
+    log,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  const etl = s.trigger('etl');
+  await sleep(100);
+  const report = s.trigger('report'); // fired while the ETL runs: waits for the ETL and then the crawl it starts
+  await Promise.all([etl, report]);
+  await s.idle();
+  t.deepEqual(events, ['etl:start', 'etl:end', 'crawl:start', 'crawl:end', 'report:start', 'report:end']);
+  t.is(s.history().jobs.crawl?.runs[0]?.reason, 'dependency');
+
+  events.length = 0;
+  etlChanges = false;
+  await s.trigger('etl');
+  await s.idle();
+  await s.close();
+  t.deepEqual(events, ['etl:start', 'etl:end']);
+});
+
+test('a schedule missed while the daemon was down runs once on start, not once per missed fire', async (t) => {
+  const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+  const recent = new Date(Date.now() - 500).toISOString();
+  const h: History = emptyHistory();
+  const rec = (job: string, start: string) => ({ job, reason: 'schedule' as const, start, durationMs: 5, outcome: 'succeeded' as const, attempts: 1 });
+  h.jobs.minutely = { runs: [rec('minutely', hourAgo)], skipped: 0 }; // missed ~60 fires
+  h.jobs.hourly = { runs: [rec('hourly', recent)], skipped: 0 }; // next fire still ahead
+  let minutely = 0;
+  let hourly = 0;
+  let fresh = 0;
+  const s = createScheduler({
+    jobs: [
+      job('minutely', { cron: '0 * * * * *', run: () => Promise.resolve({ changed: false }).finally(() => minutely++) }),
+      job('hourly', { cron: '0 0 * * * *', run: () => Promise.resolve({ changed: false }).finally(() => hourly++) }),
+      job('fresh', { cron: '0 * * * * *', run: () => Promise.resolve({ changed: false }).finally(() => fresh++) }),
+    ],
+    history: memoryHistory(h),
+    log,
+    retry,
+    keepRuns: 10,
+    // fixed at a second past the minute so no real fire of '0 * * * * *' lands inside the test
+    now: () => new Date(Math.floor(Date.now() / 60_000) * 60_000 + 1000),
+  });
+  // wait until we are not near a minute boundary, so node-cron does not fire on its own
+  while (new Date().getUTCSeconds() > 55 || new Date().getUTCSeconds() < 2) await sleep(500);
+  await s.start();
+  await s.idle();
+  await sleep(1200);
+  await s.close();
+  t.is(minutely, 1);
+  t.is(hourly, 0);
+  t.is(fresh, 0, 'no history: nothing was missed');
+  t.is(s.history().jobs.minutely?.runs[0]?.reason, 'catch-up');
+});
+
+test('fire times come from cron-parser with the seconds field, in UTC', (t) => {
+  const at = new Date('2026-01-01T10:00:07Z');
+  t.is(nextFire('*/15 * * * * *', at).toISOString(), '2026-01-01T10:00:15.000Z');
+  t.is(nextFire('0 3 * * *', at).toISOString(), '2026-01-02T03:00:00.000Z');
+  t.is(missedFire('0 * * * *', new Date('2026-01-01T09:59:00Z'), at)?.toISOString(), '2026-01-01T10:00:00.000Z');
+  t.is(missedFire('0 * * * *', new Date('2026-01-01T10:00:00Z'), at), undefined);
+});
+
+test('a job with a bad cron or an unknown dependency is refused at construction, naming it', (t) => {
+  const base = { history: memoryHistory(), log, retry, keepRuns: 1 };
+  t.throws(() => createScheduler({ ...base, jobs: [job('x', { cron: '61 * * * *', run: () => Promise.resolve({ changed: false }) })] }), { message: /"61 \* \* \* \*" is not a cron expression/ });
+  t.throws(() => createScheduler({ ...base, jobs: [job('x', { dependsOn: 'nope', run: () => Promise.resolve({ changed: false }) })] }), { message: /job x depends on "nope"/ });
+});
