@@ -4,6 +4,9 @@
 // Recording never blocks and never throws; sending runs on a timer. When CloudWatch is unreachable the
 // unsent data is kept in a bounded buffer: beyond `maxPending` datums the oldest are dropped and
 // counted (`dropped`), so memory does not grow with the length of the outage. close() flushes once.
+// Every flush interval each daemon also records Heartbeat (the daemon-down alarm and `kafkalake status`
+// read its age), MemoryRss, HeapUsed and EventLoopDelay (p99 of the interval, ms), dimension Daemon only.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand, type StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { oneLine } from './errors.js';
 import type { Logger } from './log.js';
@@ -41,6 +44,8 @@ export interface MetricsOptions {
   flushIntervalMs: number;
   /** most datums kept while CloudWatch is unreachable; older ones are dropped and counted */
   maxPending?: number;
+  /** record Heartbeat, memory and event-loop delay every interval (default true) */
+  processGauges?: boolean;
   now?: () => Date;
 }
 
@@ -143,7 +148,21 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     await sending;
   };
 
+  const loop = enabled && (opts.processGauges ?? true) ? monitorEventLoopDelay({ resolution: 20 }) : undefined;
+  loop?.enable();
+  const sampleProcess = () => {
+    if (!loop) return;
+    const mem = process.memoryUsage();
+    record('Heartbeat', 1, undefined, 'Count');
+    record('MemoryRss', mem.rss, undefined, 'Bytes');
+    record('HeapUsed', mem.heapUsed, undefined, 'Bytes');
+    if (loop.count > 0) record('EventLoopDelay', loop.percentile(99) / 1e6, undefined, 'Milliseconds');
+    loop.reset();
+  };
+  sampleProcess();
+
   const timer = setInterval(() => {
+    sampleProcess();
     void flush();
   }, opts.flushIntervalMs);
   timer.unref();
@@ -157,6 +176,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        loop?.disable();
         await flush();
         closed = true;
         if (pending.length > 0) {
