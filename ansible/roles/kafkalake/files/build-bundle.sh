@@ -1,0 +1,46 @@
+#!/bin/sh
+# Build the kafkalake release bundle on the control node, once for every host:
+#   the compiled daemons (dist/daemons), package.json and the lock, the production node_modules
+#   (a copy of node_modules pruned with `npm prune --omit=dev`, no registry needed), config/, sql/,
+#   glue/ and the producer's dataset (daemons/producer/data).
+# The tarball is reproducible (sorted, fixed owners and times, gzip -n), so an unchanged tree gives the
+# same bytes and the hosts see no change. Prints "changed" or "unchanged" as its last line.
+# Usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD(true|false)
+set -eu
+SRC=$(cd "${1:?usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD}" && pwd)
+OUT=${2:?usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD}
+BUILD=${3:-false}
+fail() { printf 'build-bundle: %s\n' "$*" >&2; exit 1; }
+cd "$SRC"
+if [ "$BUILD" = true ]; then
+  npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed in $SRC"
+  npx --no-install tsc -p tsconfig.json >&2 || fail "the TypeScript build failed in $SRC"
+fi
+[ -f dist/daemons/cli/main.js ] || fail "$SRC/dist/daemons/cli/main.js is missing: build first (npm ci && npx tsc -p .) or set kafkalake_build: true"
+[ -f node_modules/.package-lock.json ] || fail "$SRC/node_modules is missing: run npm ci first"
+
+PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data"
+present=""
+for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
+# Cheap fingerprint of the inputs (paths, sizes, times): skip the tarball when nothing moved.
+# shellcheck disable=SC2086
+fp=$( (find $present node_modules/.package-lock.json -type f ! -name '*.test.js' ! -name '*.test.js.map' -printf '%p %s %T@\n' | sort) | sha256sum | cut -d' ' -f1)
+mkdir -p "$(dirname "$OUT")"
+if [ -f "$OUT" ] && [ "$(cat "$OUT.fingerprint" 2>/dev/null)" = "$fp" ]; then echo unchanged; exit 0; fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/kafkalake"
+# shellcheck disable=SC2086
+tar -cf - --exclude='*.test.js' --exclude='*.test.js.map' $present | tar -C "$work/kafkalake" -xf -
+cp -a node_modules "$work/kafkalake/node_modules"
+(cd "$work/kafkalake" && npm prune --omit=dev --no-audit --no-fund --offline --loglevel=error >&2) || fail "npm prune --omit=dev failed"
+tar -C "$work" --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner -cf - kafkalake | gzip -n -6 >"$work/bundle.tar.gz"
+if [ -f "$OUT" ] && cmp -s "$work/bundle.tar.gz" "$OUT"; then
+  echo "$fp" >"$OUT.fingerprint"
+  echo unchanged
+  exit 0
+fi
+mv "$work/bundle.tar.gz" "$OUT"
+echo "$fp" >"$OUT.fingerprint"
+echo changed
