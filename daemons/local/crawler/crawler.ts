@@ -1,0 +1,144 @@
+// kafkalake's crawler for local mode: what a Glue crawler does, through the (twin's) Glue API.
+// One crawl: read the state, list every target, read the objects not seen before (content
+// classification, schema from the Parquet footer or a JSON/CSV sample), reconcile each table's
+// schema, create or update the tables as the schema change policy says, add the new partitions,
+// handle objects that are gone as the delete behaviour says, write the state.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { type Bucket, type ObjectInfo, pool } from '../../lib/catalog/objects.js';
+import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
+import type { Logger } from '../../lib/log.js';
+import { type CrawlTarget, excluded, isHidden, place, partitionFolders } from './layout.js';
+import { objectReader, type ReadObject } from './reader.js';
+import { type CrawlState, readState, type TableEntry, writeState } from './state.js';
+import { reconcileTable, type TableOutcome, writeTable } from './tables.js';
+
+export type SchemaChangePolicy = 'UPDATE_IN_DATABASE' | 'LOG';
+export type DeleteBehavior = 'LOG' | 'DEPRECATE_IN_DATABASE';
+
+export interface CrawlerDeps {
+  glue: GlueClient;
+  bucket: Bucket;
+  name: string;
+  database: string;
+  targets: CrawlTarget[];
+  schemaChangePolicy: SchemaChangePolicy;
+  deleteBehavior: DeleteBehavior;
+  log: Logger;
+  /** bytes read from the start of a JSON/CSV object to infer its schema */
+  sampleBytes?: number;
+  concurrency?: number;
+  workDir?: string;
+  now?: () => Date;
+}
+
+export interface CrawlReport {
+  crawler: string;
+  database: string;
+  mode: 'local';
+  durationMs: number;
+  objectsListed: number;
+  objectsRead: number;
+  tablesCreated: string[];
+  tablesUpdated: string[];
+  tablesUnchanged: string[];
+  tablesDeprecated: string[];
+  partitionsAdded: number;
+  /** schema changes seen but not applied (policy LOG), deletions logged (behaviour LOG) */
+  logged: string[];
+  skipped: Array<{ key: string; reason: string }>;
+}
+
+export function createCrawler(deps: CrawlerDeps) {
+  const { bucket, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const catalog = glueCatalog(deps.glue, deps.database);
+
+  async function listTarget(t: CrawlTarget): Promise<ObjectInfo[]> {
+    return (await bucket.list(t.path)).filter((o) => !isHidden(o.key) && !excluded(t, o.key));
+  }
+
+  async function run(): Promise<CrawlReport> {
+    const started = Date.now();
+    const report: CrawlReport = {
+      crawler: deps.name,
+      database: deps.database,
+      mode: 'local',
+      durationMs: 0,
+      objectsListed: 0,
+      objectsRead: 0,
+      tablesCreated: [],
+      tablesUpdated: [],
+      tablesUnchanged: [],
+      tablesDeprecated: [],
+      partitionsAdded: 0,
+      logged: [],
+      skipped: [],
+    };
+    const state: CrawlState = await readState(bucket, deps.name, deps.database);
+    await catalog.ensureDatabase('kafkalake: the lake, staging and DLQ tables (written by the kafkalake crawler)');
+    const dir = await mkdtemp(path.join(deps.workDir ?? os.tmpdir(), 'kafkalake-crawl-'));
+    const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB', temp_directory: dir });
+    const conn = await instance.connect();
+    try {
+      const reader = objectReader(bucket, conn, dir, deps.sampleBytes ?? 1024 * 1024);
+      const listed = new Map<string, { target: CrawlTarget; o: ObjectInfo }>();
+      for (const t of deps.targets) for (const o of await listTarget(t)) listed.set(o.key, { target: t, o });
+      report.objectsListed = listed.size;
+
+      // objects that are gone: drop them from the state, remember their tables
+      const touched = new Set<string>();
+      for (const [key, e] of Object.entries(state.objects)) {
+        if (listed.has(key)) continue;
+        if (e.table) touched.add(e.table);
+        delete state.objects[key];
+      }
+
+      // new or changed objects: read them
+      const fresh = [...listed.values()].filter(({ o }) => state.objects[o.key]?.etag !== o.etag);
+      const reads = new Map<string, ReadObject>();
+      await pool(fresh, deps.concurrency ?? 8, async ({ target, o }) => {
+        const r = await reader.read(o);
+        report.objectsRead++;
+        const p = place(target, o.key);
+        if ('skip' in r) {
+          state.objects[o.key] = { etag: o.etag, size: o.size, skipped: r.skip };
+          report.skipped.push({ key: o.key, reason: r.skip });
+          return;
+        }
+        reads.set(o.key, r);
+        state.objects[o.key] = { etag: o.etag, size: o.size, table: p.table, folders: partitionFolders(p.tablePath, o.key), ...(r.rows !== undefined ? { rows: r.rows } : {}) };
+        touched.add(p.table);
+      });
+
+      // per table: reconcile the new objects into the model, then write the catalog
+      const byTable = new Map<string, Array<{ key: string; target: CrawlTarget; read: ReadObject }>>();
+      for (const [key, read] of reads) {
+        const { target } = listed.get(key)!;
+        const table = state.objects[key]!.table!;
+        byTable.set(table, [...(byTable.get(table) ?? []), { key, target, read }]);
+      }
+      for (const table of [...touched].sort()) {
+        const outcome: TableOutcome = reconcileTable(state, table, byTable.get(table) ?? []);
+        for (const s of outcome.skipped) report.skipped.push(s);
+        if (!outcome.entry) continue;
+        await writeTable({ catalog, state, table, entry: outcome.entry as TableEntry, bucket, crawler: deps.name, policy: deps.schemaChangePolicy, deletes: deps.deleteBehavior, report, log, now });
+      }
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+    state.lastCrawl = now().toISOString();
+    await writeState(bucket, state);
+    report.skipped.sort((a, b) => a.key.localeCompare(b.key));
+    report.durationMs = Date.now() - started;
+    log.info('crawl done', { ...report, skipped: report.skipped.length });
+    return report;
+  }
+
+  return { run };
+}
