@@ -24,26 +24,38 @@ export async function createTopic(brokers: string[], topic: string, partitions: 
   }
 }
 
-/** Send messages in batches; returns how many were acknowledged. */
-export async function produce(brokers: string[], topic: string, messages: Iterable<Message>, batch = 2000, signal?: AbortSignal): Promise<number> {
+/** Send messages in batches (at `rate` records/s when given); returns how many were acknowledged. */
+export async function produce(
+  brokers: string[],
+  topic: string,
+  messages: Iterable<Message>,
+  opts: { batch?: number; rate?: number; signal?: AbortSignal; onSent?: (n: number) => void } = {},
+): Promise<number> {
+  const batch = opts.batch ?? 2000;
   const producer = kafkaFor(brokers).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
+  const t0 = Date.now();
   let n = 0;
+  const send = async (chunk: Message[]) => {
+    await producer.send({ topic, messages: chunk, acks: -1 });
+    n += chunk.length;
+    opts.onSent?.(n);
+    if (opts.rate) {
+      const ahead = (n / opts.rate) * 1000 - (Date.now() - t0);
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+    }
+  };
   try {
     let chunk: Message[] = [];
     for (const m of messages) {
-      if (signal?.aborted) break;
+      if (opts.signal?.aborted) break;
       chunk.push(m);
       if (chunk.length >= batch) {
-        await producer.send({ topic, messages: chunk, acks: -1 });
-        n += chunk.length;
+        await send(chunk);
         chunk = [];
       }
     }
-    if (chunk.length && !signal?.aborted) {
-      await producer.send({ topic, messages: chunk, acks: -1 });
-      n += chunk.length;
-    }
+    if (chunk.length && !opts.signal?.aborted) await send(chunk);
   } finally {
     await producer.disconnect();
   }
@@ -118,7 +130,15 @@ async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<st
 }
 
 /** Read every staging and DLQ object of a topic back and index its lines by (partition, offset). */
-export async function readStaging(s3: S3Client, bucket: string, topic: string, prefix = 'staging'): Promise<Staging> {
+export async function readStaging(
+  s3: S3Client,
+  bucket: string,
+  topic: string,
+  prefix = 'staging',
+  opts: { keep?: boolean; onRow?: (row: StagedRow) => void } = {},
+): Promise<Staging> {
+  const keep = opts.keep ?? true;
+  const stub = {} as StagedRow;
   const out: Staging = { rows: new Map(), dead: new Map(), duplicates: [], objects: 0, badNames: [] };
   const keys = [...(await listAll(s3, bucket, `${prefix}/${topic}/`)), ...(await listAll(s3, bucket, `${prefix}/_dlq/${topic}/`))];
   const seen = new Set<string>();
@@ -139,8 +159,9 @@ export async function readStaging(s3: S3Client, bucket: string, topic: string, p
         if (!name || row._offset < name.first || row._offset > name.last || row._partition !== name.partition) out.badNames.push(key);
         if (seen.has(id)) out.duplicates.push(id);
         seen.add(id);
+        opts.onRow?.(row);
         if (name?.dlq) out.dead.set(id, row as StagedRow & { reason: string; raw_base64: string | null });
-        else out.rows.set(id, row);
+        else out.rows.set(id, keep ? row : stub);
       }
     }
   }
