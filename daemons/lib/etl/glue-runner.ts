@@ -68,7 +68,7 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
           const r = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: glueArguments(deps.specs, deps.store.root, job) }));
           runId = r.JobRunId ?? '';
         } catch (err) {
-          throw wrap(err, where, 'StartJobRun failed');
+          throw wrap(err, where, `StartJobRun of Glue job ${job} failed`);
         }
         log.info('Glue job run started', { job, runId });
         let polls = 0;
@@ -77,7 +77,7 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
           try {
             run = (await glue.send(new GetJobRunCommand({ JobName: job, RunId: runId }))).JobRun;
           } catch (err) {
-            throw wrap(err, `${where} run ${runId}`, 'GetJobRun failed');
+            throw wrap(err, `${where} run ${runId}`, `GetJobRun of Glue job ${job} run ${runId} failed`);
           }
           polls++;
           const state = run?.JobRunState ?? 'UNKNOWN';

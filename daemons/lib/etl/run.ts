@@ -15,7 +15,7 @@ export type EtlReport = EtlRunReport | GlueRunReport;
 export const lockTtl = (c: Pick<Config, 'etl'>) => c.etl.lockTtlMs || c.etl.timeoutMs + 300_000;
 
 export async function runEtl(config: Readonly<Config>, log: Logger): Promise<EtlReport> {
-  if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: the ETL needs the bucket of staging and the lake', { where: 'config aws.bucket' });
+  if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty in the config: the ETL needs the bucket of staging and the lake', { where: 'config aws.bucket' });
   const specs = loadSpecs(resolveFromRoot(config.etl.specDir));
   const aws = createAwsClients(config);
   const store = s3Store(aws.s3, config.aws.bucket);

@@ -41,7 +41,7 @@ export interface TableSpec {
 }
 
 function bad(where: string, what: string): KafkalakeError {
-  return new KafkalakeError(`invalid ETL spec: ${what}`, { where });
+  return new KafkalakeError(`invalid ETL spec ${where}: ${what}`, { where });
 }
 
 const NAME = /^[a-z_][a-z0-9_]*$/;

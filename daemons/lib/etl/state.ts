@@ -31,9 +31,9 @@ export async function readBookmark(store: ObjectStore, job: string): Promise<Boo
   try {
     b = JSON.parse(got.body.toString('utf8')) as Bookmark;
   } catch (err) {
-    throw new KafkalakeError(`the ETL bookmark is not JSON (${(err as Error).message}); fix or delete it to re-merge everything`, { where: store.where(bookmarkKey(job)) });
+    throw new KafkalakeError(`the ETL bookmark ${store.where(bookmarkKey(job))} is not JSON (${(err as Error).message}); fix or delete it to re-merge everything`, { where: store.where(bookmarkKey(job)) });
   }
-  if (b.version !== 1 || typeof b.tables !== 'object') throw new KafkalakeError('the ETL bookmark has an unknown format (version must be 1)', { where: store.where(bookmarkKey(job)) });
+  if (b.version !== 1 || typeof b.tables !== 'object') throw new KafkalakeError(`the ETL bookmark ${store.where(bookmarkKey(job))} has an unknown format (version must be 1)`, { where: store.where(bookmarkKey(job)) });
   return b;
 }
 
@@ -115,12 +115,12 @@ export async function acquireLock(store: ObjectStore, job: string, ttlMs: number
     const expired = !held.expiresAt || Date.parse(held.expiresAt) <= t.getTime();
     const deadHere = held.host === os.hostname() && typeof held.pid === 'number' && held.pid !== process.pid && !alive(held.pid);
     if (!expired && !deadHere) {
-      throw new KafkalakeError(`another ETL run holds the lock (${held.owner ?? '?'}, run ${held.runId ?? '?'}) until ${held.expiresAt ?? '?'}`, { where: store.where(key) });
+      throw new KafkalakeError(`another ETL run holds the lock ${store.where(key)} (${held.owner ?? '?'}, run ${held.runId ?? '?'}) until ${held.expiresAt ?? '?'}`, { where: store.where(key) });
     }
     try {
       etag = (await store.put(key, bytes, { ifMatch: cur.etag })).etag;
     } catch (e) {
-      if (e instanceof PreconditionError) throw new KafkalakeError('another ETL run took over the stale lock at the same moment', { where: store.where(key) });
+      if (e instanceof PreconditionError) throw new KafkalakeError(`another ETL run took over the stale lock ${store.where(key)} at the same moment`, { where: store.where(key) });
       throw e;
     }
   }

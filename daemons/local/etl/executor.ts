@@ -68,7 +68,7 @@ async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promis
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  return (await conn.runAndReadAll(sql)).getRowObjectsJS();
 }
 
 export function createLocalEtl(deps: LocalEtlDeps) {
@@ -89,12 +89,12 @@ export function createLocalEtl(deps: LocalEtlDeps) {
     const files = objects.map((_, i) => path.join(inDir, `${String(i).padStart(6, '0')}.jsonl`));
     await pool(objects, concurrency, async (o, i) => {
       const got = await store.get(o.key);
-      if (!got) throw new KafkalakeError('a staging object vanished while the ETL ran', { where: store.where(o.key) });
+      if (!got) throw new KafkalakeError(`the staging object ${store.where(o.key)} vanished while the ETL ran`, { where: store.where(o.key) });
       let text: Buffer;
       try {
         text = await gunzip(got.body);
       } catch (err) {
-        throw new KafkalakeError(`a staging object is not gzip (${oneLine(err)}); move it aside to go on`, { where: store.where(o.key) });
+        throw new KafkalakeError(`the staging object ${store.where(o.key)} is not gzip (${oneLine(err)}); move it aside to go on`, { where: store.where(o.key) });
       }
       await writeFile(files[i]!, text);
     });

@@ -1,0 +1,244 @@
+// The ETL end to end on the twin: the stock CSV replayed into staging (plus duplicates, a late record,
+// a bad value) merged by `kafkalake run etl` (the DuckDB executor), checked against the CSV, and the
+// same staging run through glue/etl_job.py under real pyspark 3.5 (local mode, file paths), which
+// must give the identical lake: same rows, same types, same partitions and files, same DLQ.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import test, { type ExecutionContext } from 'ava';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { acquireLock } from '../../daemons/lib/etl/state.js';
+import { type ObjectStore, s3Store } from '../../daemons/lib/etl/store.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { copyPrefix, duck, lakeScan, runSparkJob } from './etl-helpers.js';
+import { CSV, csvRecords, type Stager, stager } from './etl-staging.js';
+
+const run = promisify(execFile);
+const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
+const TOPIC = 'stock_market_data';
+const JOB = 'kafkalake-etl';
+
+let stack: TestStack;
+let store: ObjectStore;
+let configFile: string;
+let st: Stager;
+let aws: ReturnType<typeof createAwsClients>;
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-etl-test-'));
+  dirs.push(d);
+  return d;
+};
+const sparkDir = () => dirs[0]!;
+/** the CLI's failure line (node may print its own warnings before it) */
+const lastLine = (stderr: string) => stderr.trim().split('\n').pop() ?? '';
+
+async function etl(): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [CLI, 'run', 'etl', '--config', configFile], { timeout: 240_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** The twin's lake (and DLQ) copied to a fresh directory. */
+async function localCopy(): Promise<string> {
+  const d = tmp();
+  await copyPrefix(store, d, 'datalake/');
+  await copyPrefix(store, d, 'staging/_dlq/');
+  return d;
+}
+
+const listLake = (dir: string) =>
+  readdirSync(path.join(dir, 'datalake', TOPIC), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort();
+
+async function assertSameLake(t: ExecutionContext, a: string, b: string): Promise<void> {
+  const db = await duck();
+  try {
+    t.deepEqual(listLake(a), listLake(b), 'same partitions and file names');
+    t.deepEqual(await db.rows(`DESCRIBE SELECT * FROM ${lakeScan(a)}`), await db.rows(`DESCRIBE SELECT * FROM ${lakeScan(b)}`), 'same column names and types');
+    const [ca] = await db.rows(`SELECT count(*)::INT AS n FROM ${lakeScan(a)}`);
+    const [cb] = await db.rows(`SELECT count(*)::INT AS n FROM ${lakeScan(b)}`);
+    t.is(ca!.n, cb!.n, 'same row count');
+    const [d1] = await db.rows(`SELECT count(*)::INT AS n FROM (SELECT * FROM ${lakeScan(a)} EXCEPT ALL SELECT * FROM ${lakeScan(b)})`);
+    const [d2] = await db.rows(`SELECT count(*)::INT AS n FROM (SELECT * FROM ${lakeScan(b)} EXCEPT ALL SELECT * FROM ${lakeScan(a)})`);
+    t.is(d1!.n, 0, 'no row of the DuckDB lake missing from the Spark lake');
+    t.is(d2!.n, 0, 'no row of the Spark lake missing from the DuckDB lake');
+    // each file holds exactly the rows of its partition, in both
+    const perFile = (d: string) => db.rows(`SELECT regexp_extract(filename, 'year=[0-9]+/part-[0-9]+', 0) AS f, count(*)::INT AS n FROM read_parquet('${d}/datalake/${TOPIC}/*/*.parquet', filename = true) GROUP BY 1 ORDER BY 1`);
+    t.deepEqual(await perFile(a), await perFile(b), 'same rows per file');
+  } finally {
+    db.close();
+  }
+}
+
+const dlqLines = (dir: string) => {
+  const root = path.join(dir, 'staging', '_dlq');
+  let files: string[] = [];
+  try {
+    files = readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.gz')).sort();
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => gunzipSync(readFileSync(path.join(root, f))).toString('utf8').trim().split('\n').map((l) => `${f} ${l}`));
+};
+
+test.before(async () => {
+  stack = await startTestStack();
+  const bucket = await stack.bucket();
+  configFile = stack.configFile({ aws: { bucket }, etl: { jobName: JOB } });
+  aws = createAwsClients(stack.config({ aws: { bucket } }));
+  store = s3Store(aws.s3, bucket);
+  st = stager(store, TOPIC, { partitions: 6, perObject: 20_000 });
+  tmp(); // dirs[0]: the Spark job's bucket directory
+});
+
+test.after.always(async () => {
+  aws?.destroy();
+  await stack?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test.serial('the CSV replay (with re-staged duplicates) becomes exactly the 104,224 CSV rows, typed, and pyspark agrees', async (t) => {
+  const keys = await st.stage(csvRecords(), { dt: '2026-11-21' });
+  t.true(keys.length >= 6);
+  // a consumer that crashed after its PUT and before its commit would stage the same offsets again:
+  // here one object's lines again under the next day's dt (same envelope, so the same rows)
+  const first = await store.get(keys[0]!);
+  await store.put(keys[0]!.replace('dt=2026-11-21', 'dt=2026-11-22'), first!.body);
+
+  const r = await etl();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /etl stock_market_data: \d+ staging objects, \d+ rows read, 0 rejected; /);
+  t.regex(r.stdout, /57 partitions rewritten \(57 files, 104224 rows\)/);
+  const lake = await localCopy();
+
+  const db = await duck();
+  try {
+    const csv = `(SELECT "Index" AS "index", "Date"::DATE AS trade_date, "Open"::DOUBLE AS open, "High"::DOUBLE AS high, "Low"::DOUBLE AS low,
+      "Close"::DOUBLE AS close, "Adj Close"::DOUBLE AS adj_close, "Volume"::DOUBLE::BIGINT AS volume, "CloseUSD"::DOUBLE AS close_usd
+      FROM read_csv('${CSV}', header = true, all_varchar = true))`;
+    const cols = 'index, trade_date, open, high, low, close, adj_close, volume, close_usd';
+    const [n] = await db.rows(`SELECT count(*)::INT AS n, count(DISTINCT (_topic, _partition, _offset))::INT AS env FROM ${lakeScan(lake)}`);
+    t.is(n!.n, 104_224);
+    t.is(n!.env, 104_224, 'one row per Kafka message');
+    const [d] = await db.rows(`SELECT (SELECT count(*) FROM (SELECT ${cols} FROM ${lakeScan(lake)} EXCEPT ALL SELECT ${cols} FROM ${csv}))::INT AS a,
+      (SELECT count(*) FROM (SELECT ${cols} FROM ${csv} EXCEPT ALL SELECT ${cols} FROM ${lakeScan(lake)}))::INT AS b`);
+    t.deepEqual(d, { a: 0, b: 0 }, 'the lake equals the CSV after normalisation');
+    const types: Record<string, unknown> = Object.fromEntries((await db.rows(`DESCRIBE SELECT * FROM ${lakeScan(lake)}`)).map((r) => [String(r.column_name), r.column_type]));
+    t.like(types, { index: 'VARCHAR', trade_date: 'DATE', open: 'DOUBLE', close: 'DOUBLE', adj_close: 'DOUBLE', close_usd: 'DOUBLE', volume: 'BIGINT', _offset: 'BIGINT', _timestamp: 'TIMESTAMP WITH TIME ZONE' });
+    const [y] = await db.rows(`SELECT min(year)::INT AS lo, max(year)::INT AS hi, count(DISTINCT year)::INT AS n, bool_and(year = year(trade_date)) AS ok FROM ${lakeScan(lake)}`);
+    t.deepEqual(y, { lo: 1965, hi: 2021, n: 57, ok: true });
+  } finally {
+    db.close();
+  }
+
+  // the same staging through the Glue script under pyspark
+  await copyPrefix(store, sparkDir(), 'staging/');
+  const s = await runSparkJob(sparkDir(), JOB);
+  t.is(s.code, 0, s.stderr);
+  await assertSameLake(t, lake, sparkDir());
+});
+
+test.serial('a late record rewrites its old partition, duplicates collapse, a bad value goes to the DLQ with its reason; pyspark agrees', async (t) => {
+  // late: a correction of NYA 1970-01-02 (a later offset wins) and a new key in 1966
+  await st.stage(
+    [
+      { ...csvRecords().find((r) => r.index === 'NYA' && r.date === '1970-01-02')!, close: 1234.5 },
+      { index: 'LATE', date: '1966-06-01', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 7, close_usd: 1.5, event_time: '2026-11-22T10:00:00Z' },
+    ],
+    { dt: '2026-11-22' },
+  );
+  const p = 3;
+  const env = (o: number) => `"_topic":"${TOPIC}","_partition":${p},"_offset":${o},"_timestamp":"2026-11-22T10:00:00.000Z","_key":"NYA"`;
+  const o = st.next[p]!;
+  st.next[p] = o + 3;
+  const badKey = await st.stageLines(
+    p,
+    o,
+    [
+      `{"index":"NYA","date":"1971-03-04","open":"abc","high":1,"low":1,"close":1,"adj_close":1,"volume":0,"close_usd":1,"event_time":null,${env(o)}}`,
+      `{"index":"NYA","date":"1971-03-05","open":1,"high":1,"low":1,"close":1,"adj_close":1,"volume":0,"close_usd":1,${env(o + 1)}`,
+      `{"index":"NYA","date":"1971-03-06","open":1,"high":1,"low":1,"close":1,"adj_close":1,"volume":0,"close_usd":1,"event_time":"2026-11-22T10:00:00Z",${env(o + 2)}}`,
+    ],
+    '2026-11-22',
+  );
+
+  const r = await etl();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /, 2 rejected \(DLQ: 1 objects\); 3 partitions rewritten/);
+  const lake = await localCopy();
+  const db = await duck();
+  try {
+    const [n] = await db.rows(`SELECT count(*)::INT AS n FROM ${lakeScan(lake)}`);
+    t.is(n!.n, 104_224 + 2, 'the new key LATE and the good row of the mixed object were added, the correction replaced its row');
+    const nya = await db.rows(`SELECT close, _offset::INT AS o FROM ${lakeScan(lake)} WHERE index = 'NYA' AND trade_date = DATE '1970-01-02'`);
+    t.is(nya.length, 1);
+    t.is(nya[0]!.close, 1234.5);
+  } finally {
+    db.close();
+  }
+  const dlq = dlqLines(lake);
+  t.is(dlq.length, 2);
+  t.true(dlq[0]!.includes(path.basename(badKey).replace('.jsonl.gz', '.etl.jsonl.gz')));
+  t.regex(dlq[0]!, /"reason":"field \\"open\\" is not a double: abc".*"_offset":\d+,"raw":/);
+  t.regex(dlq[1]!, /"reason":"not a JSON object"/);
+
+  // nothing new: nothing rewritten
+  const again = await etl();
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, /etl stock_market_data: nothing new to merge/);
+
+  // pyspark incrementally (it merged batch 1 already) and in one go on a fresh copy
+  await copyPrefix(store, sparkDir(), 'staging/');
+  rmSync(path.join(sparkDir(), 'staging', '_dlq'), { recursive: true, force: true });
+  const s = await runSparkJob(sparkDir(), JOB);
+  t.is(s.code, 0, s.stderr);
+  t.is(s.report?.tables[0]?.rowsRejected, 2);
+  await assertSameLake(t, lake, sparkDir());
+  t.deepEqual(dlqLines(sparkDir()), dlq, 'the same DLQ records');
+
+  const full = tmp();
+  await copyPrefix(store, full, 'staging/stock_market_data/');
+  const s2 = await runSparkJob(full, JOB);
+  t.is(s2.code, 0, s2.stderr);
+  await assertSameLake(t, lake, full);
+});
+
+test.serial('a second run while one holds the lock is refused in one line; a dead holder on this host is taken over', async (t) => {
+  const lock = await acquireLock(store, JOB, 60_000);
+  const r = await etl();
+  t.is(r.code, 1);
+  t.regex(lastLine(r.stderr), /^kafkalake: another ETL run holds the lock s3:\/\/\S+\/_state\/kafkalake-etl\.lock \(.+\) until \d{4}-\S+$/);
+  await lock.release();
+  // a lock left by a process that no longer exists (a SIGKILLed run) does not block
+  const dead = { owner: `${os.hostname()}:999999`, host: os.hostname(), pid: 999_999, runId: 'x', acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+  await store.put(`_state/${JOB}.lock`, Buffer.from(JSON.stringify(dead)));
+  const r2 = await etl();
+  t.is(r2.code, 0, r2.stderr);
+  t.is(await store.get(`_state/${JOB}.lock`), undefined, 'the lock is released after the run');
+});
+
+test.serial('a broken spec fails in one line naming the file', async (t) => {
+  const d = tmp();
+  const spec = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'glue/tables/stock_market_data.json'), 'utf8')) as Record<string, unknown>;
+  spec.partitionBy = ['nope'];
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(path.join(d, 'bad.json'), JSON.stringify(spec));
+  const cfg = stack.configFile({ aws: { bucket: store.root.slice('s3://'.length, -1) }, etl: { jobName: JOB, specDir: d } });
+  const r = await run(process.execPath, [CLI, 'run', 'etl', '--config', cfg]).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.is(r.code, 1);
+  t.is(lastLine(r.stderr), `kafkalake: invalid ETL spec ${path.join(d, 'bad.json')}: partitionBy nope must be a derived column (a function of the business key)`);
+});
