@@ -3,7 +3,8 @@ import type { Command } from './context.js';
 import { consume } from './consume.js';
 import { consumer } from './consumer.js';
 import { dlq } from './dlq.js';
+import { run } from './run.js';
 import { stack } from './stack.js';
 import { up } from './up.js';
 
-export const COMMANDS: Command[] = [up, stack, consumer, consume, dlq];
+export const COMMANDS: Command[] = [up, stack, consumer, consume, dlq, run];

@@ -115,6 +115,17 @@ export const schema = {
     cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
     jobName: { doc: 'the Glue job name (aws mode) and bookmark name', format: 'non-empty-string', default: 'kafkalake-etl', env: 'KAFKALAKE_ETL_JOB_NAME' },
     timeoutMs: { doc: 'a run still going after this long is reported as failed', format: 'positive-int', default: 1800000, env: 'KAFKALAKE_ETL_TIMEOUT_MS' },
+    specDir: { doc: 'the directory of the job specs, one JSON file per lake table', format: 'non-empty-string', default: 'glue/tables', env: 'KAFKALAKE_ETL_SPEC_DIR' },
+    pollIntervalMs: { doc: 'aws mode: how often GetJobRun is polled', format: 'positive-int', default: 15000, env: 'KAFKALAKE_ETL_POLL_INTERVAL_MS' },
+    lockTtlMs: {
+      doc: 'the run lock (_state/<job>.lock) expires this long after it was taken; 0: timeoutMs plus 5 minutes',
+      format: 'non-negative-int',
+      default: 0,
+      env: 'KAFKALAKE_ETL_LOCK_TTL_MS',
+    },
+    memoryMb: { doc: 'local mode: DuckDB memory limit (it spills to disk beyond it)', format: 'positive-int', default: 1024, env: 'KAFKALAKE_ETL_MEMORY_MB' },
+    threads: { doc: 'local mode: DuckDB threads', format: 'positive-int', default: 2, env: 'KAFKALAKE_ETL_THREADS' },
+    workDir: { doc: 'local mode: where downloads and spill files go; empty: the system temp dir', format: String, default: '', env: 'KAFKALAKE_ETL_WORK_DIR' },
   },
   crawl: {
     cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
@@ -198,7 +209,17 @@ export interface Config {
     fetchMaxBytesPerPartition: number;
     partitionsConcurrently: number;
   };
-  etl: { cron: string; jobName: string; timeoutMs: number };
+  etl: {
+    cron: string;
+    jobName: string;
+    timeoutMs: number;
+    specDir: string;
+    pollIntervalMs: number;
+    lockTtlMs: number;
+    memoryMb: number;
+    threads: number;
+    workDir: string;
+  };
   crawl: { cron: string; crawlerName: string; database: string };
   reports: { cron: string; workgroup: string; keep: number };
   metrics: { enabled: boolean; namespace: string; flushIntervalMs: number; maxPending: number };
