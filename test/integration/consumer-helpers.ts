@@ -220,3 +220,13 @@ export async function endOffsets(brokers: string[], topic: string): Promise<Map<
     await admin.disconnect();
   }
 }
+
+/** Offsets covered by staging object names (cheap: names only, no reading). */
+export async function stagedByNames(s3: S3Client, bucket: string, topic: string, prefix = 'staging'): Promise<number> {
+  let n = 0;
+  for (const key of await listAll(s3, bucket, `${prefix}/${topic}/`)) {
+    const name = parseKey(prefix, key);
+    if (name) n += name.last - name.first + 1;
+  }
+  return n;
+}
