@@ -1,0 +1,161 @@
+// The Kafka side of the producer (kafkajs): makes sure the topic exists, then sends batches of keyed
+// messages with acks=all through idempotent producers.
+//
+// Throughput and order: kafkajs lets an idempotent producer have one request in flight per broker, so
+// the partitions are split into `lanes`, each with its own idempotent producer. Every record goes to the
+// partition of its key (kafkajs' default partitioner: murmur2, as the Java client), so an index always
+// lands in one partition; a lane sends its share of each batch only after its previous share is
+// acknowledged, so order per partition holds even when kafkajs retries; lanes run side by side.
+import { type Kafka, type Message, type PartitionMetadata, Partitioners, type Producer } from 'kafkajs';
+import { KafkalakeError, oneLine, wrap } from '../lib/errors.js';
+import { closeAll } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/log.js';
+
+export interface SinkOptions {
+  kafka: Kafka;
+  /** for error messages: where Kafka is */
+  brokers: readonly string[];
+  topic: string;
+  /** used when the topic is created; an existing topic keeps its own */
+  partitions: number;
+  replicationFactor: number;
+  /** idempotent producers sending side by side (at most one per partition) */
+  lanes: number;
+  /** kafkajs retries of a failed produce request before the batch counts as failed */
+  retries: number;
+  log: Logger;
+}
+
+export interface OutMessage {
+  key: string;
+  value: Buffer;
+}
+
+export interface SendResult {
+  sent: number;
+  bytes: number;
+  failed: number;
+  /** the first failure, when failed > 0 */
+  error?: KafkalakeError;
+}
+
+export interface Sink {
+  topic: string;
+  /** partitions of the topic as it is */
+  partitionCount: number;
+  lanes: number;
+  /** Send a batch; never rejects: the result counts what was acknowledged and what failed. */
+  send(messages: OutMessage[]): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+/** Create the topic if it is missing; return its partitions. */
+export async function ensureTopic(opts: Pick<SinkOptions, 'kafka' | 'brokers' | 'topic' | 'partitions' | 'replicationFactor' | 'log'>): Promise<PartitionMetadata[]> {
+  const where = `kafka ${opts.brokers.join(',')}`;
+  const admin = opts.kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw wrap(err, where, `cannot reach Kafka at ${opts.brokers.join(',')}`);
+  }
+  try {
+    const created = await admin.createTopics({
+      topics: [{ topic: opts.topic, numPartitions: opts.partitions, replicationFactor: opts.replicationFactor }],
+      waitForLeaders: true,
+    });
+    if (created) opts.log.info('created topic', { topic: opts.topic, partitions: opts.partitions, replicationFactor: opts.replicationFactor });
+    const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
+    const partitions = meta.topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new KafkalakeError(`topic ${opts.topic} has no partitions`, { where });
+    return partitions;
+  } catch (err) {
+    if (err instanceof KafkalakeError) throw err;
+    throw wrap(err, where, `cannot create topic ${opts.topic} (${opts.partitions} partitions, replication ${opts.replicationFactor})`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+interface Lane {
+  producer: Producer;
+  /** the previous share's promise: the next one waits for it */
+  tail: Promise<unknown>;
+  /** set when a share failed: later shares are not sent (they would break the partition's order) */
+  broken?: KafkalakeError;
+}
+
+export async function createSink(opts: SinkOptions): Promise<Sink> {
+  const { kafka, topic, log } = opts;
+  const where = `kafka ${opts.brokers.join(',')} topic ${topic}`;
+  const partitionMetadata = await ensureTopic(opts);
+  const partitionCount = partitionMetadata.length;
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const laneCount = Math.max(1, Math.min(opts.lanes, partitionCount));
+  const lanes: Lane[] = [];
+  const close = async () => {
+    await closeAll(
+      lanes.map((l, i) => [`producer lane ${i}`, () => l.producer.disconnect()] as [string, () => Promise<void>]),
+      log,
+    );
+  };
+  try {
+    for (let i = 0; i < laneCount; i++) {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: opts.retries, initialRetryTime: 300, maxRetryTime: 10_000 },
+      });
+      lanes.push({ producer, tail: Promise.resolve() });
+      await producer.connect();
+    }
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw wrap(err, where, `cannot connect the producer to ${opts.brokers.join(',')}`);
+  }
+
+  const sendShare = async (lane: Lane, messages: Message[], bytes: number): Promise<SendResult> => {
+    if (lane.broken) return { sent: 0, bytes: 0, failed: messages.length, error: lane.broken };
+    try {
+      await lane.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+      return { sent: messages.length, bytes, failed: 0 };
+    } catch (err) {
+      lane.broken = wrap(err, where, `sending ${messages.length} records to ${topic} failed`);
+      log.error('send failed', { topic, records: messages.length, error: oneLine(err) });
+      return { sent: 0, bytes: 0, failed: messages.length, error: lane.broken };
+    }
+  };
+
+  return {
+    topic,
+    partitionCount,
+    lanes: laneCount,
+    async send(batch) {
+      const shares: Message[][] = lanes.map(() => []);
+      const bytes: number[] = lanes.map(() => 0);
+      for (const m of batch) {
+        const partition = partitionOf({ topic, partitionMetadata, message: m });
+        const lane = partition % laneCount;
+        (shares[lane] as Message[]).push({ key: m.key, value: m.value, partition });
+        bytes[lane] = (bytes[lane] as number) + m.value.length;
+      }
+      const results = lanes.map((lane, i) => {
+        const share = shares[i] as Message[];
+        if (share.length === 0) return Promise.resolve<SendResult>({ sent: 0, bytes: 0, failed: 0 });
+        const result = lane.tail.then(() => sendShare(lane, share, bytes[i] as number));
+        lane.tail = result;
+        return result;
+      });
+      const total: SendResult = { sent: 0, bytes: 0, failed: 0 };
+      for (const r of await Promise.all(results)) {
+        total.sent += r.sent;
+        total.bytes += r.bytes;
+        total.failed += r.failed;
+        if (r.error) total.error ??= r.error;
+      }
+      return total;
+    },
+    close,
+  };
+}
