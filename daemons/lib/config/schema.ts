@@ -84,7 +84,12 @@ export const schema = {
     limit: { doc: 'stop after this many records; 0: no limit', format: 'non-negative-int', default: 0, env: 'KAFKALAKE_PRODUCER_LIMIT' },
     seed: { doc: 'seed of the simulate source (same seed, same ticks)', format: 'non-negative-int', default: 1, env: 'KAFKALAKE_PRODUCER_SEED' },
     batchSize: { doc: 'records per produce request (sendBatch)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_PRODUCER_BATCH_SIZE' },
-    maxInFlight: { doc: 'produce requests awaiting acknowledgement at once', format: 'positive-int', default: 4, env: 'KAFKALAKE_PRODUCER_MAX_IN_FLIGHT' },
+    maxInFlight: {
+      doc: 'produce requests awaiting acknowledgement at once: one idempotent producer per group of partitions, each with one request in flight (at most one per partition)',
+      format: 'positive-int',
+      default: 4,
+      env: 'KAFKALAKE_PRODUCER_MAX_IN_FLIGHT',
+    },
     statsIntervalMs: { doc: 'how often sent/failed counts and the rate are logged', format: 'positive-int', default: 10000, env: 'KAFKALAKE_PRODUCER_STATS_INTERVAL_MS' },
   },
   consumer: {
