@@ -20,7 +20,7 @@ export interface GlueRunReport {
   durationMs: number;
   /** Glue's ExecutionTime, seconds */
   executionTimeS: number | null;
-  /** DPUSeconds when Glue reports it (auto-scaling, Flex), else MaxCapacity × ExecutionTime */
+  /** DPUSeconds when Glue reports it (auto-scaling, Flex), else MaxCapacity (or workers × DPU per worker) × ExecutionTime */
   dpuSeconds: number | null;
   polls: number;
 }
@@ -30,9 +30,15 @@ export function glueArguments(specs: TableSpec[], root: string, job: string): Re
   return { '--kafkalake_root': root, '--kafkalake_job': job, '--kafkalake_specs': JSON.stringify(specs) };
 }
 
+/** DPUs per worker of each Glue worker type */
+const WORKER_DPU: Record<string, number> = { 'G.025X': 0.25, 'G.1X': 1, 'G.2X': 2, 'G.4X': 4, 'G.8X': 8, 'Z.2X': 2, Standard: 1 };
+
 export function dpuSeconds(run: JobRun): number | null {
   if (typeof run.DPUSeconds === 'number') return run.DPUSeconds;
-  if (typeof run.ExecutionTime === 'number' && typeof run.MaxCapacity === 'number') return run.ExecutionTime * run.MaxCapacity;
+  if (typeof run.ExecutionTime !== 'number') return null;
+  if (typeof run.MaxCapacity === 'number') return run.ExecutionTime * run.MaxCapacity;
+  const perWorker = run.WorkerType ? WORKER_DPU[run.WorkerType] : undefined;
+  if (perWorker !== undefined && typeof run.NumberOfWorkers === 'number') return run.ExecutionTime * run.NumberOfWorkers * perWorker;
   return null;
 }
 
@@ -97,12 +103,15 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
             return report;
           }
           if (Date.now() - started >= deps.timeoutMs) {
+            let stopped = 'asked Glue to stop it';
             try {
-              await glue.send(new BatchStopJobRunCommand({ JobName: job, JobRunIds: [runId] }));
+              const r = await glue.send(new BatchStopJobRunCommand({ JobName: job, JobRunIds: [runId] }));
+              const e = r.Errors?.[0]?.ErrorDetail;
+              if (e) stopped = `Glue refused to stop it: ${e.ErrorMessage ?? e.ErrorCode ?? '?'}`;
             } catch (err) {
-              log.warn('could not stop the Glue job run', { runId, err: wrap(err, where, 'BatchStopJobRun').message });
+              stopped = `could not stop it: ${wrap(err, where, 'BatchStopJobRun failed').message}`;
             }
-            throw new KafkalakeError(`Glue job ${job} run ${runId} still ${state} after ${Math.round((Date.now() - started) / 1000)} s (etl.timeoutMs); asked Glue to stop it`, { where, retriable: true });
+            throw new KafkalakeError(`Glue job ${job} run ${runId} still ${state} after ${Math.round((Date.now() - started) / 1000)} s (etl.timeoutMs); ${stopped}`, { where, retriable: true });
           }
           await wait(Math.min(deps.pollIntervalMs, Math.max(0, deps.timeoutMs - (Date.now() - started))));
         }

@@ -4,7 +4,7 @@
 // DLQ, merge the good rows into the partitions they touch (mergedSql), rewrite those partitions'
 // files under deterministic names, drop files the rewrite made stale, then record the objects in the
 // bookmark. Every step is idempotent, so a crash anywhere is repaired by the next run.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,28 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
   return (await conn.runAndReadAll(sql)).getRowObjectsJS();
+}
+
+/** A SIGKILLed run leaves its work dir behind: remove those whose process is gone. */
+async function removeDeadWorkDirs(workDir: string, log: Logger): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = await readdir(workDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^kafkalake-etl-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue; // still running (or not ours to judge)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    log.info('removing the work dir of a dead ETL run', { dir: path.join(workDir, name) });
+    await rm(path.join(workDir, name), { recursive: true, force: true });
+  }
 }
 
 export function createLocalEtl(deps: LocalEtlDeps) {
@@ -181,7 +203,9 @@ WHERE trim(l.line) <> ''`);
     async run(): Promise<EtlRunReport> {
       const started = Date.now();
       const lock = await acquireLock(store, job, deps.lockTtlMs, deps.now);
-      const dir = await mkdtemp(path.join(deps.workDir ?? os.tmpdir(), 'kafkalake-etl-'));
+      const workDir = deps.workDir ?? os.tmpdir();
+      await removeDeadWorkDirs(workDir, log);
+      const dir = await mkdtemp(path.join(workDir, `kafkalake-etl-${process.pid}-`));
       let instance: DuckDBInstance | undefined;
       let conn: DuckDBConnection | undefined;
       try {
