@@ -1,6 +1,6 @@
 // kafkalake consume [--once] — consume in the foreground; with --once: take every partition's end offset
 // now, stage everything up to it, commit, print a summary and exit 0.
-import { startConsumerDaemon } from '../consumer/main.js';
+import { startConsumerWorker } from '../consumer/isolate.js';
 import { runDaemon } from '../lib/lifecycle.js';
 import { type Command, context, parse } from './context.js';
 
@@ -18,16 +18,21 @@ export const consume: Command = {
     }
     const ctx = context('consume', values.config, {}, values.once ? 'stderr' : 'stdout');
     if (!values.once) {
-      await runDaemon(() => startConsumerDaemon({ config: ctx.config, log: ctx.log }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+      await runDaemon(() => startConsumerWorker({ loaded: ctx, daemon: 'consume' }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
       return 0;
     }
     const t0 = Date.now();
-    const svc = await startConsumerDaemon({ config: ctx.config, log: ctx.log, once: true });
+    const svc = await startConsumerWorker({ loaded: ctx, daemon: 'consume', once: true, logToStderr: true });
     let stop: (() => void) | undefined;
+    let wasInterrupted = false;
     const interrupted = new Promise<void>((resolve) => {
       stop = resolve;
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      const onSignal = () => {
+        wasInterrupted = true;
+        resolve();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
     });
     try {
       await Promise.race([svc.done, interrupted]);
@@ -35,10 +40,10 @@ export const consume: Command = {
       await svc.close();
       stop?.();
     }
-    const s = svc.stats();
+    const s = svc.stats() ?? { staged: 0, dead: 0, skipped: 0, objects: 0 };
     process.stdout.write(
-      `staged ${s.staged} records, ${s.dead} to the DLQ, ${s.skipped} already staged, in ${s.objects} objects under s3://${ctx.config.aws.bucket}/${ctx.config.consumer.stagingPrefix}/${ctx.config.kafka.topic}/ (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+      `${wasInterrupted ? 'interrupted before the end offsets were reached; ' : ''}staged ${s.staged} records, ${s.dead} to the DLQ, ${s.skipped} already staged, in ${s.objects} objects under s3://${ctx.config.aws.bucket}/${ctx.config.consumer.stagingPrefix}/${ctx.config.kafka.topic}/ (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
     );
-    return 0;
+    return wasInterrupted ? 1 : 0;
   },
 };

@@ -1,5 +1,5 @@
 // kafkalake consumer — the consumer daemon in the foreground (what systemd's ExecStart runs).
-import { startConsumerDaemon } from '../consumer/main.js';
+import { startConsumerWorker } from '../consumer/isolate.js';
 import { runDaemon } from '../lib/lifecycle.js';
 import { type Command, context, parse } from './context.js';
 
@@ -16,7 +16,7 @@ export const consumer: Command = {
       return 0;
     }
     const ctx = context('consumer', values.config);
-    await runDaemon(() => startConsumerDaemon({ config: ctx.config, log: ctx.log }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+    await runDaemon(() => startConsumerWorker({ loaded: ctx, daemon: 'consumer' }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
     return 0;
   },
 };
