@@ -115,6 +115,12 @@ export const schema = {
     },
     fetchMaxBytesPerPartition: { doc: 'most bytes one fetch returns per partition', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CONSUMER_FETCH_MAX_BYTES_PER_PARTITION' },
     partitionsConcurrently: { doc: 'partitions processed (and written) at the same time', format: 'positive-int', default: 3, env: 'KAFKALAKE_CONSUMER_PARTITIONS_CONCURRENTLY' },
+    maxHeapMb: {
+      doc: 'heap of the consumer’s worker thread (old generation, MB); with maxBufferedBytes it bounds the process RSS',
+      format: 'positive-int',
+      default: 128,
+      env: 'KAFKALAKE_CONSUMER_MAX_HEAP_MB',
+    },
   },
   etl: {
     cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
@@ -213,6 +219,7 @@ export interface Config {
     sessionTimeoutMs: number;
     fetchMaxBytesPerPartition: number;
     partitionsConcurrently: number;
+    maxHeapMb: number;
   };
   etl: {
     cron: string;
