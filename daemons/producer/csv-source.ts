@@ -38,7 +38,8 @@ async function probe(file: string): Promise<boolean> {
     return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new KafkalakeError(`cannot read CSV ${file}: ${ERRNO[code] ?? code}`, { where: file, cause: err });
+    // the errno says it all: no cause chained, so the line stays "cannot read CSV F: no such file (ENOENT)"
+    throw new KafkalakeError(`cannot read CSV ${file}: ${ERRNO[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`, { where: file });
   } finally {
     await fh?.close();
   }
