@@ -1,6 +1,7 @@
 // kafkalake produce — produce in the foreground: replay a CSV file or simulate ticks, a progress line on a
 // terminal (stderr), a summary at the end (stdout); exit 1 if any record failed. Ctrl-C / SIGTERM stop it
 // gracefully: what was taken is sent and acknowledged, then the summary.
+import { oneLine } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import type { BadRow } from '../producer/csv-source.js';
 import { startProducer } from '../producer/main.js';
@@ -95,7 +96,7 @@ export const produce: Command = {
     }
     const s = service.stats.snapshot();
     process.stdout.write(`${summaryLine(s, service.topic)}${signal ? ` (stopped by ${signal})` : ''}\n`);
-    if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+    if (failure) throw failure instanceof Error ? failure : new Error(oneLine(failure));
     if (s.failed > 0) {
       err(`kafkalake: ${s.failed.toLocaleString('en-US')} records failed${s.badRows ? ` (${s.badRows.toLocaleString('en-US')} bad rows)` : ''}`);
       return 1;
