@@ -13,7 +13,7 @@ import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
 import type { Logger } from '../../lib/log.js';
 import { type CrawlTarget, excluded, isHidden, place, partitionFolders } from './layout.js';
 import { objectReader, type ReadObject } from './reader.js';
-import { type CrawlState, readState, type TableEntry, writeState } from './state.js';
+import { type CrawlState, readState, writeState } from './state.js';
 import { reconcileTable, type TableOutcome, writeTable } from './tables.js';
 
 export type SchemaChangePolicy = 'UPDATE_IN_DATABASE' | 'LOG';
@@ -125,7 +125,7 @@ export function createCrawler(deps: CrawlerDeps) {
         const outcome: TableOutcome = reconcileTable(state, table, byTable.get(table) ?? []);
         for (const s of outcome.skipped) report.skipped.push(s);
         if (!outcome.entry) continue;
-        await writeTable({ catalog, state, table, entry: outcome.entry as TableEntry, bucket, crawler: deps.name, policy: deps.schemaChangePolicy, deletes: deps.deleteBehavior, report, log, now });
+        await writeTable({ catalog, state, table, entry: outcome.entry, bucket, crawler: deps.name, policy: deps.schemaChangePolicy, deletes: deps.deleteBehavior, report, log, now });
       }
     } finally {
       conn.closeSync();

@@ -29,7 +29,7 @@ function firstLine(err: unknown): string {
 
 async function describe(conn: DuckDBConnection, from: string): Promise<Array<{ name: string; type: string }>> {
   const rows = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJS();
-  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  return rows.map((r) => ({ name: r.column_name as string, type: r.column_type as string }));
 }
 
 /**

@@ -1,0 +1,46 @@
+// The mode's query engine: Athena in aws mode, DuckDB over the twin's catalog in local mode. Both
+// take Athena-dialect SQL and give the same QueryResult; the database is crawl.database.
+import { createAwsClients } from '../aws.js';
+import type { Config } from '../config/index.js';
+import { KafkalakeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { resolveFromRoot } from '../paths.js';
+import { bucketOf } from '../catalog/objects.js';
+import { createLocalSqlEngine } from '../../local/sql/engine.js';
+import { createAthenaRunner } from './athena-runner.js';
+import type { QueryResult } from './result.js';
+
+export interface QueryEngine {
+  query(sql: string, where?: string): Promise<QueryResult>;
+  close(): void;
+}
+
+export function createQueryEngine(config: Readonly<Config>, log: Logger): QueryEngine {
+  if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: queries need the bucket of the lake and of the results', { where: 'config aws.bucket' });
+  const aws = createAwsClients(config);
+  const bucket = bucketOf(aws.s3, config.aws.bucket);
+  const qlog = log.child({ component: 'query' });
+  const engine =
+    config.mode === 'aws'
+      ? createAthenaRunner({
+          athena: aws.athena,
+          workgroup: config.reports.workgroup,
+          database: config.crawl.database,
+          outputLocation: bucket.uri(config.reports.outputPrefix),
+          pollMinMs: config.reports.pollMinMs,
+          pollMaxMs: config.reports.pollMaxMs,
+          timeoutMs: config.reports.timeoutMs,
+          log: qlog,
+        })
+      : createLocalSqlEngine({
+          glue: aws.glue,
+          bucket,
+          database: config.crawl.database,
+          cacheDir: resolveFromRoot(config.reports.cacheDir),
+          outputPrefix: config.reports.outputPrefix,
+          memoryMb: config.reports.memoryMb,
+          threads: config.reports.threads,
+          log: qlog,
+        });
+  return { query: (sql, where) => engine.query(sql, where), close: () => aws.destroy() };
+}

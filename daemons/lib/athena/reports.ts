@@ -1,0 +1,98 @@
+// `kafkalake run report NAME|all` and the scheduler's report jobs: run a saved query through the
+// mode's engine, write its result for people as reports/<name>/<YYYY-MM-DD>.csv (UTC date of the
+// run; a second run the same day replaces it), keep the newest reports.keep files per report.
+import { createAwsClients } from '../aws.js';
+import type { Config } from '../config/index.js';
+import { KafkalakeError, oneLine } from '../errors.js';
+import type { Logger } from '../log.js';
+import { resolveFromRoot } from '../paths.js';
+import { type Bucket, bucketOf } from '../catalog/objects.js';
+import { createQueryEngine, type QueryEngine } from './engine.js';
+import { resultCsv } from './result.js';
+import { loadSavedQueries, type SavedQuery } from './saved.js';
+
+export interface ReportRun {
+  name: string;
+  ok: boolean;
+  rows?: number;
+  /** s3://bucket/reports/<name>/<date>.csv */
+  report?: string;
+  queryId?: string;
+  outputLocation?: string;
+  durationMs: number;
+  pruned?: number;
+  error?: string;
+}
+
+export interface ReportDeps {
+  engine: QueryEngine;
+  bucket: Bucket;
+  prefix: string;
+  keep: number;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function createReporter(deps: ReportDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function prune(name: string): Promise<number> {
+    const keys = (await deps.bucket.list(`${deps.prefix}${name}/`)).map((o) => o.key).filter((k) => /\/\d{4}-\d{2}-\d{2}\.csv$/.test(k));
+    keys.sort();
+    const old = keys.slice(0, Math.max(0, keys.length - deps.keep));
+    if (old.length) await deps.bucket.deleteKeys(old);
+    return old.length;
+  }
+
+  async function runOne(q: SavedQuery): Promise<ReportRun> {
+    const t0 = Date.now();
+    try {
+      const r = await deps.engine.query(q.sql, `report ${q.name}`);
+      const key = `${deps.prefix}${q.name}/${now().toISOString().slice(0, 10)}.csv`;
+      await deps.bucket.put(key, resultCsv(r), 'text/csv');
+      const pruned = await prune(q.name);
+      deps.log.info('report written', { report: q.name, rows: r.rows.length, key, queryId: r.queryId, pruned });
+      return { name: q.name, ok: true, rows: r.rows.length, report: deps.bucket.uri(key), queryId: r.queryId, outputLocation: r.outputLocation, durationMs: Date.now() - t0, pruned };
+    } catch (err) {
+      deps.log.error('report failed', { report: q.name, err: oneLine(err) });
+      return { name: q.name, ok: false, durationMs: Date.now() - t0, error: oneLine(err) };
+    }
+  }
+
+  return { runOne };
+}
+
+/** Pick the saved queries: "all", or one name (an unknown name lists the known ones). */
+export function selectQueries(all: SavedQuery[], which: string, dir: string): SavedQuery[] {
+  if (which === 'all') return all;
+  const q = all.find((s) => s.name === which);
+  if (!q) throw new KafkalakeError(`no saved query "${which}"; known: ${all.map((s) => s.name).join(', ')}, all`, { where: dir });
+  return [q];
+}
+
+export async function runReports(config: Readonly<Config>, log: Logger, which: string): Promise<ReportRun[]> {
+  const dir = resolveFromRoot(config.reports.dir);
+  const queries = selectQueries(loadSavedQueries(dir), which, dir);
+  const engine = createQueryEngine(config, log);
+  const aws = createAwsClients(config);
+  try {
+    const reporter = createReporter({ engine, bucket: bucketOf(aws.s3, config.aws.bucket), prefix: config.reports.prefix, keep: config.reports.keep, log: log.child({ component: 'reports' }) });
+    const runs: ReportRun[] = [];
+    for (const q of queries) runs.push(await reporter.runOne(q));
+    return runs;
+  } finally {
+    engine.close();
+    aws.destroy();
+  }
+}
+
+export function describeReports(runs: ReportRun[]): string[] {
+  return runs.map((r) => (r.ok ? `report ${r.name}: ${r.rows} rows → ${r.report} (query ${r.queryId}, ${(r.durationMs / 1000).toFixed(1)} s)` : `report ${r.name}: FAILED: ${r.error}`));
+}
+
+/** One line naming every failed report, or undefined when all ran. */
+export function reportFailures(runs: ReportRun[]): string | undefined {
+  const failed = runs.filter((r) => !r.ok);
+  if (!failed.length) return undefined;
+  return `${failed.length} of ${runs.length} reports failed: ${failed.map((r) => `${r.name}: ${r.error}`).join('; ')}`;
+}

@@ -1,0 +1,17 @@
+// A query's result as both engines give it: Athena's shape (column names and types, every value a
+// string or null), where the CSV went, and the CSV text Athena writes (header, every value quoted).
+import { stringify } from 'csv-stringify/sync';
+
+export interface QueryResult {
+  queryId: string;
+  engine: 'duckdb' | 'athena';
+  columns: Array<{ name: string; type: string }>;
+  rows: Array<Array<string | null>>;
+  /** s3://bucket/athena-results/<query-id>.csv */
+  outputLocation: string;
+  durationMs: number;
+}
+
+export function resultCsv(r: Pick<QueryResult, 'columns' | 'rows'>): string {
+  return stringify([r.columns.map((c) => c.name), ...r.rows.map((row) => row.map((v) => v ?? ''))], { quoted: true, quoted_empty: false });
+}

@@ -1,0 +1,65 @@
+// Load the tables a query reads into a DuckDB database file (one per snapshot of the catalog and
+// the objects), with the catalog's column types and the partition values as columns. Queries then
+// open that file read-only with external access off: they can read what was loaded and nothing else.
+import { rename, rm } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { duckType } from '../crawler/types.js';
+import { ident, lit } from './dialect.js';
+import type { TableSource } from './sources.js';
+
+function reader(s: TableSource): string {
+  const files = `[${s.files.map((f) => lit(f.file)).join(', ')}]`;
+  if (s.format === 'parquet') return `read_parquet(${files}, union_by_name = true, filename = true)`;
+  const columns = `{${s.columns.map((c) => `${lit(c.Name)}: ${lit(duckType(c.Type))}`).join(', ')}}`;
+  if (s.format === 'json') return `read_json(${files}, format = 'newline_delimited', columns = ${columns}, filename = true)`;
+  return `read_csv(${files}, delim = ${lit(s.delimiter)}, header = ${s.header}, columns = ${columns}, filename = true)`;
+}
+
+async function loadTable(conn: DuckDBConnection, schema: string, s: TableSource): Promise<void> {
+  const target = `${ident(schema)}.${ident(s.name)}`;
+  const all = [...s.columns, ...s.partitionKeys];
+  if (s.files.length === 0) {
+    await conn.run(`CREATE TABLE ${target} (${all.map((c) => `${ident(c.Name)} ${duckType(c.Type)}`).join(', ')})`);
+    return;
+  }
+  const from = reader(s);
+  const present = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJS().map((r) => (r.column_name as string).toLowerCase()));
+  const proj = s.columns.map((c) => (present.has(c.Name.toLowerCase()) ? `CAST(d.${ident(c.Name)} AS ${duckType(c.Type)}) AS ${ident(c.Name)}` : `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`));
+  if (s.partitionKeys.length === 0) {
+    await conn.run(`CREATE TABLE ${target} AS SELECT ${proj.join(', ')} FROM ${from} d`);
+    return;
+  }
+  const values = s.files.map((f) => `(${[lit(f.file), ...f.values.map(lit)].join(', ')})`).join(', ');
+  const keys = s.partitionKeys.map((_, i) => `p${i}`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM (VALUES ${values}) t(filename, ${keys.join(', ')})`);
+  const parts = s.partitionKeys.map((k, i) => `CAST(f.p${i} AS ${duckType(k.Type)}) AS ${ident(k.Name)}`);
+  await conn.run(`CREATE TABLE ${target} AS SELECT ${[...proj, ...parts].join(', ')} FROM ${from} d JOIN _files f ON d.filename = f.filename`);
+}
+
+/** Build the database file at `file` (written beside it, then renamed into place). */
+export async function buildDatabase(file: string, database: string, sources: TableSource[], opts: { memoryMb: number; threads: number; tempDir: string }): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const instance = await DuckDBInstance.create(tmp, {
+    threads: String(opts.threads),
+    memory_limit: `${opts.memoryMb}MB`,
+    temp_directory: opts.tempDir,
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const conn = await instance.connect();
+  try {
+    await conn.run(`SET TimeZone = 'UTC'`);
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
+    for (const s of sources) await loadTable(conn, database, s);
+    await conn.run('CHECKPOINT');
+  } catch (err) {
+    conn.closeSync();
+    instance.closeSync();
+    await rm(tmp, { force: true });
+    await rm(`${tmp}.wal`, { force: true });
+    throw err;
+  }
+  conn.closeSync();
+  instance.closeSync();
+  await rename(tmp, file);
+}

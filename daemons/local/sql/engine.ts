@@ -1,0 +1,117 @@
+// The local Athena: DuckDB runs Athena-dialect SQL over the tables of the (twin's) Glue catalog.
+// Per query: find the tables it reads, resolve their files through the catalog, fill the cache,
+// load them into a snapshot database file (reused while nothing changed), open it read-only with
+// external access, extension loading and configuration locked, check the statement is a query,
+// run it, and write the result where Athena would (athena-results/<query-id>.csv).
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import { DuckDBInstance, StatementType } from '@duckdb/node-api';
+import type { Bucket } from '../../lib/catalog/objects.js';
+import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
+import { type QueryResult, resultCsv } from '../../lib/athena/result.js';
+import type { Logger } from '../../lib/log.js';
+import { buildDatabase } from './build.js';
+import { athenaType, LOCKDOWN, MACROS, referencedTables, rewrite, sessionSettings } from './dialect.js';
+import { QueryError, queryError } from './errors.js';
+import { fillCache, resolveSources, snapshotId } from './sources.js';
+
+export interface LocalSqlDeps {
+  glue: GlueClient;
+  bucket: Bucket;
+  database: string;
+  cacheDir: string;
+  outputPrefix: string;
+  memoryMb: number;
+  threads: number;
+  log: Logger;
+  /** snapshot database files kept in the cache */
+  keepSnapshots?: number;
+}
+
+const VERSION = 'kafkalake-sql-1';
+const ALLOWED = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+export function createLocalSqlEngine(deps: LocalSqlDeps) {
+  const { bucket, database, log } = deps;
+  const catalog = glueCatalog(deps.glue, database);
+
+  async function pruneSnapshots(dir: string, keep: string): Promise<void> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.duckdb') && f !== path.basename(keep));
+    const aged = await Promise.all(files.map(async (f) => ({ f, t: (await stat(path.join(dir, f))).mtimeMs })));
+    aged.sort((a, b) => b.t - a.t);
+    for (const { f } of aged.slice((deps.keepSnapshots ?? 6) - 1)) await rm(path.join(dir, f), { force: true });
+  }
+
+  /** The snapshot database holding the tables `sql` reads. */
+  async function snapshot(sql: string): Promise<string> {
+    const tables = await catalog.getTables();
+    const names = referencedTables(sql, tables.map((t) => t.Name ?? ''));
+    const sources = await resolveSources(catalog, bucket, tables.filter((t) => names.includes(t.Name ?? '')), deps.cacheDir);
+    const dbDir = path.join(deps.cacheDir, 'db');
+    await mkdir(dbDir, { recursive: true });
+    const file = path.join(dbDir, `${snapshotId(database, sources, VERSION)}.duckdb`);
+    if (!existsSync(file)) {
+      const downloaded = await fillCache(bucket, sources);
+      const t0 = Date.now();
+      await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp') });
+      log.info('snapshot loaded', { tables: names, files: sources.reduce((n, s) => n + s.files.length, 0), downloaded, ms: Date.now() - t0 });
+      await pruneSnapshots(dbDir, file);
+    }
+    return file;
+  }
+
+  async function query(sql: string, where = 'query'): Promise<QueryResult> {
+    const t0 = Date.now();
+    const text = rewrite(sql);
+    const dbFile = await snapshot(text);
+    const instance = await DuckDBInstance.create(dbFile, {
+      access_mode: 'READ_ONLY',
+      threads: String(deps.threads),
+      memory_limit: `${deps.memoryMb}MB`,
+      temp_directory: path.join(deps.cacheDir, 'tmp'),
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const conn = await instance.connect();
+    try {
+      for (const s of [...sessionSettings(database), ...MACROS, ...LOCKDOWN]) await conn.run(s);
+      let prepared;
+      try {
+        const stmts = await conn.extractStatements(text);
+        if (stmts.count !== 1) throw new QueryError(`${stmts.count === 0 ? 'no statement' : `${stmts.count} statements`}: run one query at a time`, where);
+        prepared = await stmts.prepare(0);
+      } catch (err) {
+        if (err instanceof QueryError) throw err;
+        throw queryError(err, sql, where, database);
+      }
+      if (!ALLOWED.has(prepared.statementType)) {
+        const kind = StatementType[prepared.statementType] ?? String(prepared.statementType);
+        throw new QueryError(`NOT_SUPPORTED: only queries (SELECT, WITH, VALUES, EXPLAIN) run here; this is a ${kind.replace(/_STATEMENT$/, '')} statement`, where);
+      }
+      let reader;
+      try {
+        reader = await prepared.runAndReadAll();
+      } catch (err) {
+        throw queryError(err, sql, where, database);
+      }
+      const names = reader.columnNames();
+      const types = reader.columnTypes();
+      const columns = names.map((name, i) => ({ name, type: athenaType(String(types[i])) }));
+      const rows = reader.getRows().map((r) => r.map((v) => (v === null || v === undefined ? null : String(v))));
+      const queryId = randomUUID();
+      const key = `${deps.outputPrefix}${queryId}.csv`;
+      await bucket.put(key, resultCsv({ columns, rows }), 'text/csv');
+      return { queryId, engine: 'duckdb', columns, rows, outputLocation: bucket.uri(key), durationMs: Date.now() - t0 };
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  }
+
+  return { query };
+}
+
+export type LocalSqlEngine = ReturnType<typeof createLocalSqlEngine>;
