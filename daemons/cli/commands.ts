@@ -4,9 +4,10 @@ import { consume } from './consume.js';
 import { consumer } from './consumer.js';
 import { dlq } from './dlq.js';
 import { produce } from './produce.js';
+import { query } from './query.js';
 import { producer } from './producer.js';
 import { run } from './run.js';
 import { stack } from './stack.js';
 import { up } from './up.js';
 
-export const COMMANDS: Command[] = [up, stack, producer, produce, consumer, consume, dlq, run];
+export const COMMANDS: Command[] = [up, stack, producer, produce, consumer, consume, dlq, run, query];

@@ -3,6 +3,7 @@
 import type { Config } from '../lib/config/index.js';
 import type { Logger } from '../lib/log.js';
 import { describeEtl, runEtl } from '../lib/etl/run.js';
+import { CRAWL_JOB, REPORT_JOB } from '../lib/catalog/jobs.js';
 import { type Command, context, parse, UsageError } from './context.js';
 
 export interface RunJob {
@@ -21,6 +22,8 @@ export const RUN_JOBS: RunJob[] = [
       return { report, lines: describeEtl(report) };
     },
   },
+  CRAWL_JOB,
+  REPORT_JOB,
 ];
 
 const usage = `kafkalake run ${RUN_JOBS.map((j) => j.name).join('|')} [--config FILE] [--json]`;

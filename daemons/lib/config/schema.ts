@@ -5,6 +5,32 @@
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
+export interface CrawlTargetConfig {
+  path: string;
+  tablePrefix: string;
+  exclude: string[];
+}
+
+function validateCrawlTargets(v: unknown): void {
+  const ok =
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((t: unknown) => {
+      const o = t as Record<string, unknown>;
+      return (
+        o !== null &&
+        typeof o === 'object' &&
+        typeof o.path === 'string' &&
+        /^[^/].*\/$/.test(o.path) &&
+        typeof o.tablePrefix === 'string' &&
+        Array.isArray(o.exclude) &&
+        o.exclude.every((e) => typeof e === 'string') &&
+        Object.keys(o).every((k) => ['path', 'tablePrefix', 'exclude'].includes(k))
+      );
+    });
+  if (!ok) throw new Error('must be a non-empty list of {path: "prefix/" (bucket-relative, ending in /), tablePrefix: string, exclude: ["prefix/", ...]}');
+}
+
 export const schema = {
   mode: {
     doc: 'local: the local stack and engines on this machine; aws: AWS services (Glue, Athena run the jobs)',
@@ -142,11 +168,44 @@ export const schema = {
     cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
     crawlerName: { doc: 'the Glue crawler name', format: 'non-empty-string', default: 'kafkalake-lake', env: 'KAFKALAKE_CRAWL_CRAWLER_NAME' },
     database: { doc: 'the Glue database', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_CRAWL_DATABASE' },
+    targets: {
+      doc: 'local crawler: S3 prefixes crawled, each {path, tablePrefix, exclude[]}; a table per folder under a path (Glue TableLevelConfiguration = path depth + 1)',
+      format: validateCrawlTargets,
+      default: [
+        { path: 'datalake/', tablePrefix: '', exclude: [] },
+        { path: 'staging/', tablePrefix: 'staging_', exclude: ['staging/_dlq/'] },
+        { path: 'staging/_dlq/', tablePrefix: 'dlq_', exclude: [] },
+      ],
+    },
+    schemaChangePolicy: {
+      doc: 'local crawler: a changed schema updates the table (UPDATE_IN_DATABASE) or is only logged (LOG), as Glue’s SchemaChangePolicy.UpdateBehavior',
+      format: ['UPDATE_IN_DATABASE', 'LOG'],
+      default: 'UPDATE_IN_DATABASE',
+      env: 'KAFKALAKE_CRAWL_SCHEMA_CHANGE_POLICY',
+    },
+    deleteBehavior: {
+      doc: 'local crawler: tables/partitions whose objects are gone are logged (LOG) or marked DEPRECATED_BY_CRAWLER (DEPRECATE_IN_DATABASE)',
+      format: ['LOG', 'DEPRECATE_IN_DATABASE'],
+      default: 'LOG',
+      env: 'KAFKALAKE_CRAWL_DELETE_BEHAVIOR',
+    },
+    sampleBytes: { doc: 'local crawler: bytes read from the start of a JSON/CSV object to infer its schema', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CRAWL_SAMPLE_BYTES' },
+    pollIntervalMs: { doc: 'aws mode: how often GetCrawler is polled while the crawler runs', format: 'positive-int', default: 15000, env: 'KAFKALAKE_CRAWL_POLL_INTERVAL_MS' },
+    timeoutMs: { doc: 'a crawl still running after this long is reported as failed', format: 'positive-int', default: 1800000, env: 'KAFKALAKE_CRAWL_TIMEOUT_MS' },
   },
   reports: {
     cron: { doc: 'when the saved reports run; empty: each SQL file’s header schedule', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_REPORTS_CRON' },
     workgroup: { doc: 'the Athena workgroup', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_REPORTS_WORKGROUP' },
     keep: { doc: 'report files kept per report', format: 'positive-int', default: 30, env: 'KAFKALAKE_REPORTS_KEEP' },
+    dir: { doc: 'the saved queries, one .sql file each with a name/description/schedule header', format: 'non-empty-string', default: 'sql/reports', env: 'KAFKALAKE_REPORTS_DIR' },
+    prefix: { doc: 'S3 prefix of the report files (<prefix><name>/<YYYY-MM-DD>.csv)', format: 'non-empty-string', default: 'reports/', env: 'KAFKALAKE_REPORTS_PREFIX' },
+    outputPrefix: { doc: 'S3 prefix of query results (<prefix><query-id>.csv), as the workgroup’s output location', format: 'non-empty-string', default: 'athena-results/', env: 'KAFKALAKE_REPORTS_OUTPUT_PREFIX' },
+    pollMinMs: { doc: 'aws mode: first GetQueryExecution poll interval (doubles up to pollMaxMs)', format: 'positive-int', default: 250, env: 'KAFKALAKE_REPORTS_POLL_MIN_MS' },
+    pollMaxMs: { doc: 'aws mode: longest GetQueryExecution poll interval', format: 'positive-int', default: 5000, env: 'KAFKALAKE_REPORTS_POLL_MAX_MS' },
+    timeoutMs: { doc: 'a query still running after this long is stopped and reported as failed', format: 'positive-int', default: 600000, env: 'KAFKALAKE_REPORTS_TIMEOUT_MS' },
+    cacheDir: { doc: 'local mode: where the SQL engine keeps downloaded lake objects and its DuckDB files', format: 'non-empty-string', default: '.kafkalake/cache/sql', env: 'KAFKALAKE_REPORTS_CACHE_DIR' },
+    memoryMb: { doc: 'local mode: DuckDB memory limit of a query', format: 'positive-int', default: 1024, env: 'KAFKALAKE_REPORTS_MEMORY_MB' },
+    threads: { doc: 'local mode: DuckDB threads of a query', format: 'positive-int', default: 2, env: 'KAFKALAKE_REPORTS_THREADS' },
   },
   metrics: {
     enabled: { doc: 'send metrics to CloudWatch', format: 'bool', default: true, env: 'KAFKALAKE_METRICS_ENABLED' },
@@ -232,8 +291,31 @@ export interface Config {
     threads: number;
     workDir: string;
   };
-  crawl: { cron: string; crawlerName: string; database: string };
-  reports: { cron: string; workgroup: string; keep: number };
+  crawl: {
+    cron: string;
+    crawlerName: string;
+    database: string;
+    targets: CrawlTargetConfig[];
+    schemaChangePolicy: 'UPDATE_IN_DATABASE' | 'LOG';
+    deleteBehavior: 'LOG' | 'DEPRECATE_IN_DATABASE';
+    sampleBytes: number;
+    pollIntervalMs: number;
+    timeoutMs: number;
+  };
+  reports: {
+    cron: string;
+    workgroup: string;
+    keep: number;
+    dir: string;
+    prefix: string;
+    outputPrefix: string;
+    pollMinMs: number;
+    pollMaxMs: number;
+    timeoutMs: number;
+    cacheDir: string;
+    memoryMb: number;
+    threads: number;
+  };
   metrics: { enabled: boolean; namespace: string; flushIntervalMs: number; maxPending: number };
   local: {
     stateDir: string;
