@@ -230,6 +230,9 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       }
       const limits = c.flush;
       let bytesIn = 0;
+      for (const m of batch.messages) bytesIn += m.value?.length ?? 0;
+      metrics.count('RecordsIn', batch.messages.length, dims);
+      metrics.count('BytesIn', bytesIn, dims, 'Bytes');
       for (const m of batch.messages) {
         const off = Number(m.offset);
         stats.recordsIn++;
@@ -241,14 +244,11 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         st.batch ??= openBatch(off, now(), gen);
         add(st.batch, off, o);
         buffered += o.line.length + 1;
-        bytesIn += m.value?.length ?? 0;
         const end = st.closeAt !== undefined && off >= st.closeAt;
         const target = targets?.get(p);
         if (isFull(st.batch, limits) || end || (target !== undefined && off >= target)) await flush(p, st, heartbeat);
         if (gen !== generation || closing) return;
       }
-      metrics.count('RecordsIn', batch.messages.length, dims);
-      metrics.count('BytesIn', bytesIn, dims, 'Bytes');
       if (buffered > c.maxBufferedBytes && st.batch) await flush(p, st, heartbeat);
       const hw = Number(batch.highWatermark);
       metrics.gauge('ConsumerLag', Math.max(0, hw - 1 - lastInBatch), { topic, extra: { Partition: String(p) } });

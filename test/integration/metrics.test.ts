@@ -1,0 +1,123 @@
+// The shared metrics module (daemons/lib/metrics.ts) and the consumer's metrics against the AWS twin's
+// CloudWatch through the real SDK: datums land with namespace and dimensions Daemon/Topic; while CloudWatch
+// is unreachable (a TCP proxy in front of the twin, switched off) recording never blocks, the buffer stays
+// bounded and drops are counted; and `kafkalake consume --once` publishes records/bytes in, objects written,
+// DLQ count, lag per partition and PUT latency.
+import test from 'ava';
+import { type Dimension, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { createLogger } from '../../daemons/lib/log.js';
+import { createMetrics } from '../../daemons/lib/metrics.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { createTopic, produce, runCli, simulatedMessages } from './consumer-helpers.js';
+
+let stack: TestStack;
+let proxy: TcpProxy;
+const log = createLogger({ daemon: 'metrics-test', level: 'error', stream: process.stderr });
+
+test.before(async () => {
+  stack = await startTestStack();
+  const u = new URL(stack.awsEndpoint);
+  proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
+});
+test.after.always(async () => {
+  await proxy?.close();
+  await stack?.stop();
+});
+
+async function sumOf(cw: ReturnType<typeof createAwsClients>['cloudwatch'], namespace: string, name: string, dims: Dimension[], stat = 'Sum'): Promise<number | undefined> {
+  const end = new Date(Date.now() + 60_000);
+  const start = new Date(Date.now() - 10 * 60_000);
+  const r = await cw.send(
+    new GetMetricDataCommand({
+      StartTime: start,
+      EndTime: end,
+      MetricDataQueries: [{ Id: 'q', MetricStat: { Metric: { Namespace: namespace, MetricName: name, Dimensions: dims }, Period: 3600, Stat: stat } }],
+    }),
+  );
+  const values = r.MetricDataResults?.[0]?.Values ?? [];
+  return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
+}
+
+test('counters, gauges and timings land in CloudWatch with namespace and Daemon/Topic dimensions', async (t) => {
+  const namespace = unique('KafkaLakeTest');
+  const aws = createAwsClients(stack.config());
+  const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon: 'consumer', log, flushIntervalMs: 60_000, processGauges: false });
+  m.count('RecordsIn', 10, { topic: 't1' });
+  m.count('RecordsIn', 5, { topic: 't1' });
+  m.gauge('ConsumerLag', 7, { topic: 't1', extra: { Partition: '2' } });
+  m.timing('PutLatency', 12.5, { topic: 't1' });
+  m.timing('PutLatency', 30, { topic: 't1' });
+  await m.close();
+  t.is(m.stats().sent, 3);
+  const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
+  const names = (listed.Metrics ?? []).map((x) => `${x.MetricName}:${(x.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).sort().join(',')}`).sort();
+  t.deepEqual(names, ['ConsumerLag:Daemon=consumer,Partition=2,Topic=t1', 'PutLatency:Daemon=consumer,Topic=t1', 'RecordsIn:Daemon=consumer,Topic=t1']);
+  const dims = [
+    { Name: 'Daemon', Value: 'consumer' },
+    { Name: 'Topic', Value: 't1' },
+  ];
+  t.is(await sumOf(aws.cloudwatch, namespace, 'RecordsIn', dims), 15);
+  t.is(await sumOf(aws.cloudwatch, namespace, 'PutLatency', dims, 'Maximum'), 30);
+  aws.destroy();
+});
+
+test('CloudWatch unreachable: recording does not block, the buffer stays bounded, drops are counted', async (t) => {
+  const namespace = unique('KafkaLakeTest');
+  const aws = createAwsClients(stack.config({ aws: { endpoint: proxy.url, maxAttempts: 2, requestTimeoutMs: 2000 } }));
+  const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon: 'consumer', log, flushIntervalMs: 100, maxPending: 50, processGauges: false });
+  proxy.off();
+  try {
+    const t0 = performance.now();
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 40; i++) m.count(`M${i}`, 1, { topic: 't' }); // 40 distinct datums a round
+      for (let i = 0; i < 100_000; i++) m.count('Hot', 1, { topic: 't' });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const recordMs = performance.now() - t0 - 5 * 300;
+    t.true(recordMs < 3000, `recording took ${recordMs} ms`);
+    await m.flush();
+    const s = m.stats();
+    t.true(s.failedSends > 0);
+    t.true(s.pending <= 50 + 41, `pending ${s.pending}`);
+    t.true(s.dropped > 0, 'drops are counted');
+    t.is(s.sent, 0);
+  } finally {
+    proxy.on();
+  }
+  // back: what is still held is sent, the rest was dropped, not queued for ever
+  m.count('AfterOutage', 1, { topic: 't' });
+  await m.close();
+  t.true(m.stats().sent > 0);
+  const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: namespace, MetricName: 'AfterOutage' }));
+  t.is(listed.Metrics?.length, 1);
+  aws.destroy();
+});
+
+test('the consumer publishes records/bytes in, objects written, DLQ count, lag per partition and PUT latency', async (t) => {
+  t.timeout(3 * 60_000);
+  const namespace = unique('KafkaLakeTest');
+  const topic = unique('metrics');
+  const bucket = await stack.bucket();
+  await createTopic(stack.brokers, topic, 2);
+  await produce(stack.brokers, topic, [...simulatedMessages(0, 3000), { key: 'NYA', value: 'not json' }, { key: 'NYA', value: '[1]' }]);
+  const cfg = stack.configFile({ kafka: { topic }, aws: { bucket }, consumer: { groupId: unique('g') }, metrics: { enabled: true, namespace, flushIntervalMs: 500 } });
+  const run = runCli(['consume', '--once', '--config', cfg]);
+  t.is((await run.exited).code, 0, run.stderr());
+  const aws = createAwsClients(stack.config());
+  const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
+  const names = new Set((listed.Metrics ?? []).map((x) => x.MetricName));
+  for (const n of ['RecordsIn', 'BytesIn', 'ObjectsWritten', 'RecordsStaged', 'DlqRecords', 'ConsumerLag', 'PutLatency']) t.true(names.has(n), `${n} in ${[...names].join(',')}`);
+  const lagPartitions = (listed.Metrics ?? []).filter((x) => x.MetricName === 'ConsumerLag').map((x) => x.Dimensions?.find((d) => d.Name === 'Partition')?.Value);
+  t.true(lagPartitions.length >= 1 && lagPartitions.every((p) => p === '0' || p === '1'));
+  const dims = [
+    { Name: 'Daemon', Value: 'consumer' },
+    { Name: 'Topic', Value: topic },
+  ];
+  t.is(await sumOf(aws.cloudwatch, namespace, 'RecordsIn', dims), 3002);
+  t.is(await sumOf(aws.cloudwatch, namespace, 'RecordsStaged', dims), 3000);
+  t.is(await sumOf(aws.cloudwatch, namespace, 'DlqRecords', dims), 2);
+  t.true(((await sumOf(aws.cloudwatch, namespace, 'PutLatency', dims, 'Maximum')) ?? 0) > 0);
+  aws.destroy();
+});
