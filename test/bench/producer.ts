@@ -1,0 +1,151 @@
+// Producer benchmark: `kafkalake produce --source simulate --count N` (the real command, in its own
+// process) against Kafka's own ProducerPerformance from the same jars, same broker, same run, both with
+// acks=all and idempotence, alternating runs; median of 3, min–max, and the ratio.
+// Optional: KAFKALAKE_BENCH_CONFLUENT=<dir of an installed @confluentinc/kafka-javascript> adds the same
+// records sent through that client (see confluent-worker.ts), for the side-by-side evaluation.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import type { TestStack } from '../helpers/stack.js';
+import { unique } from '../helpers/stack.js';
+import { type Benchmark, type BenchContext, fmt, machine, median } from './harness.js';
+
+const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
+const CONFLUENT_WORKER = fileURLToPath(new URL('./confluent-worker.js', import.meta.url));
+const PP_RECORD_SIZE = 200;
+const RUNS = 3;
+const PARTITIONS = 6;
+
+interface Measured {
+  recordsPerS: number;
+  mbPerS: number;
+  /** average value size in bytes */
+  recordBytes: number;
+}
+
+function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} took longer than ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function createTopic(stack: TestStack, topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench', brokers: stack.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function ours(stack: TestStack, n: number): Promise<Measured> {
+  const topic = unique('bench-kafkajs');
+  const r = await exec(process.execPath, [CLI, 'produce', '--config', stack.configFile({ kafka: { topic, partitions: PARTITIONS } }), '--source', 'simulate', '--count', String(n)], 600_000);
+  // sent 500,000 records (111.3 MB) to T in 30.1 s: 16,611 records/s, 3.7 MB/s; 0 failed
+  const m = /^sent ([\d,]+) records \(([\d.]+) MB\) .*: ([\d,]+) records\/s, .*; 0 failed$/m.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`kafkalake produce failed (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const num = (s: string | undefined) => Number((s ?? '').replace(/,/g, ''));
+  const recordBytes = (num(m[2]) * 1e6) / num(m[1]);
+  const recordsPerS = num(m[3]);
+  return { recordsPerS, recordBytes, mbPerS: (recordsPerS * recordBytes) / 1e6 };
+}
+
+async function producerPerformance(stack: TestStack, n: number): Promise<Measured> {
+  const topic = unique('bench-pp');
+  await createTopic(stack, topic); // the test broker does not create topics on demand
+  const lib = stack.handle.settings.libDir;
+  const r = await exec(
+    'java',
+    ['-Xmx256m', '-cp', `${lib}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(n), '--record-size', String(PP_RECORD_SIZE),
+      '--throughput', '-1', '--producer-props', `bootstrap.servers=${stack.brokers.join(',')}`, 'acks=all'],
+    600_000,
+  );
+  // 500000 records sent, 29348.464097 records/sec (5.60 MB/sec), 685.83 ms avg latency, ...
+  const m = new RegExp(`^${n} records sent, ([\\d.]+) records/sec`, 'm').exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`ProducerPerformance failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const recordsPerS = Number(m[1]);
+  return { recordsPerS, recordBytes: PP_RECORD_SIZE, mbPerS: (recordsPerS * PP_RECORD_SIZE) / 1e6 };
+}
+
+async function confluent(stack: TestStack, n: number, dir: string): Promise<Measured> {
+  const topic = unique('bench-confluent');
+  await createTopic(stack, topic);
+  const r = await exec(process.execPath, [CONFLUENT_WORKER, '--module', dir, '--brokers', stack.brokers.join(','), '--topic', topic, '--count', String(n)], 600_000);
+  if (r.code !== 0) throw new Error(`confluent worker failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const j = JSON.parse(r.stdout) as { records: number; bytes: number; ms: number };
+  const secs = j.ms / 1000;
+  return { recordsPerS: Math.round(j.records / secs), recordBytes: j.bytes / j.records, mbPerS: j.bytes / secs / 1e6 };
+}
+
+interface Row {
+  name: string;
+  runs: Measured[];
+}
+
+function table(rows: Row[], anchor: Row): string {
+  const head = '| producer | record size | records/s, median of 3 (min–max) | MB/s, median (min–max) | ratio to ProducerPerformance (records/s · MB/s) |\n|---|---|---|---|---|';
+  const am = median(anchor.runs.map((r) => r.recordsPerS));
+  const amb = median(anchor.runs.map((r) => r.mbPerS));
+  const lines = rows.map((row) => {
+    const rs = row.runs.map((r) => r.recordsPerS);
+    const mb = row.runs.map((r) => r.mbPerS);
+    const size = median(row.runs.map((r) => r.recordBytes));
+    return `| ${row.name} | ${fmt(size)} B | ${fmt(median(rs))} (${fmt(Math.min(...rs))}–${fmt(Math.max(...rs))}) | ${fmt(median(mb), 1)} (${fmt(Math.min(...mb), 1)}–${fmt(Math.max(...mb), 1)}) | ${row === anchor ? '1 (anchor)' : `${(median(rs) / am).toFixed(2)} · ${(median(mb) / amb).toFixed(2)}`} |`;
+  });
+  return [head, ...lines].join('\n');
+}
+
+export const producerBench: Benchmark = {
+  name: 'producer',
+  section: 'Producer',
+  async run(ctx: BenchContext) {
+    const n = ctx.quick ? 50_000 : 500_000;
+    const stack = await ctx.stack();
+    const confluentDir = process.env.KAFKALAKE_BENCH_CONFLUENT;
+    const host = machine();
+    const rows: Row[] = [{ name: 'kafkalake produce (kafkajs)', runs: [] }, { name: 'Kafka ProducerPerformance', runs: [] }];
+    if (confluentDir) rows.push({ name: '@confluentinc/kafka-javascript (same records)', runs: [] });
+    const [kjs, pp, ck] = rows as [Row, Row, Row | undefined];
+    for (let i = 1; i <= RUNS; i++) {
+      const a = await ours(stack, n);
+      kjs.runs.push(a);
+      ctx.say(`producer bench: run ${i}: kafkajs ${fmt(a.recordsPerS)} records/s`);
+      const b = await producerPerformance(stack, n);
+      pp.runs.push(b);
+      ctx.say(`producer bench: run ${i}: ProducerPerformance ${fmt(b.recordsPerS)} records/s`);
+      if (ck && confluentDir) {
+        const c = await confluent(stack, n, confluentDir);
+        ck.runs.push(c);
+        ctx.say(`producer bench: run ${i}: confluent ${fmt(c.recordsPerS)} records/s`);
+      }
+    }
+    const ratio = median(kjs.runs.map((r) => r.recordsPerS)) / median(pp.runs.map((r) => r.recordsPerS));
+    return [
+      `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only producer${ctx.quick ? ' --quick' : ''}\` (${ctx.quick ? 'quick mode' : 'full size'}).`,
+      '',
+      `- Data: ${fmt(n)} records per run, ${RUNS} runs of each producer, alternating, on one local broker (Kafka 3.9.2 on ZooKeeper, 512 MB heap, topic of ${PARTITIONS} partitions made fresh for every run, replication 1).`,
+      `- kafkalake: \`kafkalake produce --source simulate --count ${n}\` (JSON records of the dataset's shape, ~${fmt(median(kjs.runs.map((r) => r.recordBytes)))} B; idempotent, acks=all, producer.batchSize and producer.maxInFlight at their defaults), rate as the command reports it (first send to last acknowledgement).`,
+      `- Anchor: \`java -Xmx256m -cp '.kafkalake/lib/*' org.apache.kafka.tools.ProducerPerformance --topic T --num-records ${n} --record-size ${PP_RECORD_SIZE} --throughput -1 --producer-props bootstrap.servers=... acks=all\` (Kafka 3.9 client defaults: idempotence on, linger 0, batch 16 KiB, no compression).`,
+      `- Machine: ${host}. The machine is shared; figures are noisy.`,
+      '',
+      table(rows, pp),
+      '',
+      `Ratio kafkajs / ProducerPerformance (records/s, medians): **${ratio.toFixed(2)}** (target ≥ 0.5).`,
+    ].join('\n');
+  },
+};
