@@ -13,7 +13,7 @@ import { type Command, context, parse, UsageError } from './context.js';
 const usage = 'kafkalake up [--config FILE]';
 
 /** The daemons `up` runs, in start order. */
-export const UP_DAEMONS = ['producer', 'consumer'] as const;
+export const UP_DAEMONS = ['producer', 'consumer', 'scheduler'] as const;
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 

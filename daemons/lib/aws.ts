@@ -46,7 +46,8 @@ export function awsClientConfig(c: Pick<Config, 'mode' | 'aws' | 'local'>) {
 export function createAwsClients(c: Pick<Config, 'mode' | 'aws' | 'local'>): AwsClients {
   const base = awsClientConfig(c);
   const s3 = new S3Client({ ...base, forcePathStyle: base.endpoint !== undefined });
-  const cloudwatch = new CloudWatchClient(base);
+  // the twin cannot read gzip request bodies, which the SDK sends for PutMetricData calls over 10 kB
+  const cloudwatch = new CloudWatchClient({ ...base, ...(base.endpoint ? { disableRequestCompression: true } : {}) });
   const logs = new CloudWatchLogsClient(base);
   const glue = new GlueClient(base);
   const athena = new AthenaClient(base);

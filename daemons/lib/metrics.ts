@@ -163,7 +163,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
 
   const timer = setInterval(() => {
     sampleProcess();
-    void flush();
+    // a send still hanging (CloudWatch slow or unreachable): only seal, so waiting flushes never pile up
+    if (sending) seal();
+    else void flush();
   }, opts.flushIntervalMs);
   timer.unref();
 

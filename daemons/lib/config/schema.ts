@@ -218,6 +218,40 @@ export const schema = {
       env: 'KAFKALAKE_METRICS_MAX_PENDING',
     },
   },
+  scheduler: {
+    keepRuns: { doc: 'runs kept per job in the history (_state/scheduler/history.json)', format: 'positive-int', default: 20, env: 'KAFKALAKE_SCHEDULER_KEEP_RUNS' },
+    retries: { doc: 'retries of a job run that failed with a transient error (throttling, 5xx, timeouts); permanent errors are not retried', format: 'non-negative-int', default: 3, env: 'KAFKALAKE_SCHEDULER_RETRIES' },
+    retryMinMs: { doc: 'first backoff before retrying a job run (doubles, jittered)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_SCHEDULER_RETRY_MIN_MS' },
+    retryMaxMs: { doc: 'longest backoff between attempts of a job run', format: 'positive-int', default: 60000, env: 'KAFKALAKE_SCHEDULER_RETRY_MAX_MS' },
+    catchUp: { doc: 'run a schedule missed while the scheduler was down once at start', format: 'bool', default: true, env: 'KAFKALAKE_SCHEDULER_CATCH_UP' },
+    crawlTimeoutMs: { doc: 'a crawl still going after this long is aborted and reported as failed', format: 'positive-int', default: 900000, env: 'KAFKALAKE_SCHEDULER_CRAWL_TIMEOUT_MS' },
+    lagIntervalMs: {
+      doc: 'how often the scheduler measures the consumer group lag from Kafka (metric ConsumerGroupLag, which the lag alarm watches); 0: never',
+      format: 'non-negative-int',
+      default: 30000,
+      env: 'KAFKALAKE_SCHEDULER_LAG_INTERVAL_MS',
+    },
+    evaluateAlarms: {
+      doc: 'evaluate the alarms and set their state (SetAlarmState): auto = in local mode only, where the AWS twin evaluates none',
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+      env: 'KAFKALAKE_SCHEDULER_EVALUATE_ALARMS',
+    },
+    alarmIntervalMs: { doc: 'how often the scheduler evaluates the alarms when it does', format: 'positive-int', default: 60000, env: 'KAFKALAKE_SCHEDULER_ALARM_INTERVAL_MS' },
+  },
+  monitoring: {
+    alarmsFile: { doc: 'the alarm definitions `kafkalake bootstrap` creates', format: 'non-empty-string', default: 'config/alarms.json', env: 'KAFKALAKE_MONITORING_ALARMS_FILE' },
+    alarmPrefix: { doc: 'prefix of every alarm name', format: 'non-empty-string', default: 'kafkalake-', env: 'KAFKALAKE_MONITORING_ALARM_PREFIX' },
+    alarmActions: { doc: 'ARNs (SNS topics) notified when an alarm changes state, comma-separated; empty: none', format: Array, default: [] as string[], env: 'KAFKALAKE_MONITORING_ALARM_ACTIONS' },
+    periodSeconds: {
+      doc: 'the period of the alarms, the dashboard and status rates (CloudWatch: 60 or a multiple; at least metrics.flushIntervalMs so every period has a heartbeat)',
+      format: 'positive-int',
+      default: 60,
+      env: 'KAFKALAKE_MONITORING_PERIOD_SECONDS',
+    },
+    lagThreshold: { doc: 'records behind at which the consumer-lag-high alarm fires', format: 'positive-int', default: 50000, env: 'KAFKALAKE_MONITORING_LAG_THRESHOLD' },
+    dashboardName: { doc: 'the CloudWatch dashboard `kafkalake bootstrap` writes', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_MONITORING_DASHBOARD_NAME' },
+  },
   local: {
     stateDir: { doc: 'data of the local stack (ZooKeeper, Kafka, the AWS twin)', format: String, default: '.kafkalake/state', env: 'KAFKALAKE_LOCAL_STATE_DIR' },
     libDir: { doc: 'the Kafka and ZooKeeper jars (resolved by Maven)', format: String, default: '.kafkalake/lib', env: 'KAFKALAKE_LOCAL_LIB_DIR' },
@@ -317,6 +351,18 @@ export interface Config {
     threads: number;
   };
   metrics: { enabled: boolean; namespace: string; flushIntervalMs: number; maxPending: number };
+  scheduler: {
+    keepRuns: number;
+    retries: number;
+    retryMinMs: number;
+    retryMaxMs: number;
+    catchUp: boolean;
+    crawlTimeoutMs: number;
+    lagIntervalMs: number;
+    evaluateAlarms: 'auto' | 'on' | 'off';
+    alarmIntervalMs: number;
+  };
+  monitoring: { alarmsFile: string; alarmPrefix: string; alarmActions: string[]; periodSeconds: number; lagThreshold: number; dashboardName: string };
   local: {
     stateDir: string;
     libDir: string;

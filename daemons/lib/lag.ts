@@ -1,0 +1,46 @@
+// The consumer group's lag measured from outside, with the Kafka admin API: the end offset of each
+// partition minus the group's committed offset. The scheduler publishes it (ConsumerGroupLag), so the
+// lag alarm still sees the lag grow when the consumer itself is dead; `kafkalake status` shows it.
+import type { Admin, Kafka } from 'kafkajs';
+import { wrap } from './errors.js';
+
+export interface PartitionLag {
+  partition: number;
+  /** the next offset the producer will write */
+  end: number;
+  /** the group's committed offset; null: nothing committed yet (lag counts from the oldest kept offset) */
+  committed: number | null;
+  lag: number;
+}
+
+export async function measureLag(admin: Admin, groupId: string, topic: string): Promise<PartitionLag[]> {
+  let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+  let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
+  try {
+    [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  } catch (err) {
+    throw wrap(err, `kafka topic ${topic}, group ${groupId}`, 'measuring the consumer lag failed');
+  }
+  const byPartition = new Map((committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  return ends
+    .map((e) => {
+      const end = Number(e.high);
+      const c = byPartition.get(e.partition);
+      const has = c !== undefined && c >= 0;
+      return { partition: e.partition, end, committed: has ? c : null, lag: Math.max(0, end - (has ? c : Number(e.low))) };
+    })
+    .sort((a, b) => a.partition - b.partition);
+}
+
+/** Open an admin client, measure, close it. */
+export async function measureLagOnce(kafka: Kafka, groupId: string, topic: string): Promise<PartitionLag[]> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await measureLag(admin, groupId, topic);
+  } catch (err) {
+    throw wrap(err, `kafka topic ${topic}`, 'measuring the consumer lag failed');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,72 @@
+// The scheduler's jobs: adapters from the `kafkalake run` table (daemons/cli/run.ts: etl, crawl,
+// report NAME) to the scheduler's Job shape, so the daemon runs exactly what `kafkalake run` runs, in
+// the configured mode. The saved reports come from sql/reports/*.sql, each with its own schedule.
+import type { Config } from '../lib/config/index.js';
+import type { Logger } from '../lib/log.js';
+import type { RunJob } from '../cli/run.js';
+import type { Job, JobResult } from './job.js';
+import type { ReportFile } from './report-files.js';
+
+export interface JobsDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  /** the `kafkalake run` table */
+  runJobs: readonly RunJob[];
+  reports: ReportFile[];
+}
+
+/** Whether an ETL report says partitions were written (local: per table; Glue: a succeeded run may have). */
+export function etlChanged(report: unknown): boolean {
+  const r = report as { mode?: string; state?: string; tables?: { partitions?: unknown[] }[] } | null;
+  if (r?.mode === 'aws') return r.state === 'SUCCEEDED';
+  return (r?.tables ?? []).some((t) => (t.partitions?.length ?? 0) > 0);
+}
+
+function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean) {
+  return async (): Promise<JobResult> => {
+    const { report, lines } = await runJob.run(deps.config, deps.log, args);
+    return { changed: changed(report), summary: lines.join('; ').slice(0, 500) };
+  };
+}
+
+/** The jobs of the table that exist; a missing one is logged and left out. */
+export function buildJobs(deps: JobsDeps): Job[] {
+  const { config, log } = deps;
+  const find = (name: string) => deps.runJobs.find((j) => j.name === name);
+  const jobs: Job[] = [];
+  const etl = find('etl');
+  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, timeoutMs: config.etl.timeoutMs, run: adapter(etl, deps, [], etlChanged) });
+  else log.warn('no etl job in the run table: not scheduled');
+  const crawl = find('crawl');
+  if (crawl) {
+    jobs.push({
+      name: 'crawl',
+      kind: 'crawl',
+      cron: config.crawl.cron,
+      ...(etl ? { dependsOn: 'etl' } : {}),
+      timeoutMs: config.scheduler.crawlTimeoutMs,
+      run: adapter(crawl, deps, [], () => true),
+    });
+  } else log.warn('no crawl job in the run table: not scheduled');
+  const report = find('report');
+  for (const r of deps.reports) {
+    if (!report) {
+      log.warn('no report job in the run table: reports not scheduled', { reports: deps.reports.map((x) => x.name) });
+      break;
+    }
+    const cron = config.reports.cron || r.schedule;
+    if (!cron) {
+      log.warn('report has no schedule (header `-- schedule:` or reports.cron): not scheduled', { report: r.name, file: r.file });
+      continue;
+    }
+    jobs.push({
+      name: `report-${r.name}`,
+      kind: 'report',
+      cron,
+      ...(crawl ? { dependsOn: 'crawl' } : {}),
+      timeoutMs: config.reports.timeoutMs + 60_000, // the query's own timeout stops it first
+      run: adapter(report, deps, [r.name], () => false),
+    });
+  }
+  return jobs;
+}

@@ -1,0 +1,87 @@
+// The scheduler daemon, wired: config → AWS clients, metrics, the S3 job history, the jobs of the run
+// table (etl, crawl, each saved report) → the scheduler; plus the lag and alarm monitors. Signals and
+// exit codes are runDaemon's (daemons/cli/scheduler.ts); this only builds and closes.
+import { RUN_JOBS } from '../cli/run.js';
+import { alarmsFromConfig, evaluatesAlarms } from '../lib/alarms.js';
+import { createAwsClients } from '../lib/aws.js';
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import { createKafka } from '../lib/kafka.js';
+import { closeAll, once, type Service } from '../lib/lifecycle.js';
+import type { Logger } from '../lib/log.js';
+import { createMetrics } from '../lib/metrics.js';
+import { resolveFromRoot } from '../lib/paths.js';
+import { s3History } from './history.js';
+import { buildJobs } from './jobs.js';
+import { startMonitors } from './monitors.js';
+import { listReportFiles } from './report-files.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+
+export interface SchedulerDaemonOptions {
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+export async function startSchedulerDaemon({ config, log }: SchedulerDaemonOptions): Promise<Service & { scheduler: Scheduler }> {
+  if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: the scheduler keeps its job history in the bucket', { where: 'config aws.bucket' });
+  const reports = listReportFiles(resolveFromRoot(config.reports.dir));
+  const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports });
+  const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;
+
+  const aws = createAwsClients(config);
+  const metrics = createMetrics({
+    cloudwatch: aws.cloudwatch,
+    namespace: config.metrics.namespace,
+    daemon: 'scheduler',
+    log,
+    enabled: config.metrics.enabled,
+    flushIntervalMs: config.metrics.flushIntervalMs,
+    maxPending: config.metrics.maxPending,
+  });
+  const scheduler = createScheduler({
+    jobs,
+    history: s3History(aws.s3, config.aws.bucket, log),
+    log: log.child({ component: 'scheduler' }),
+    metrics,
+    retry: { retries: config.scheduler.retries, minTimeoutMs: config.scheduler.retryMinMs, maxTimeoutMs: config.scheduler.retryMaxMs },
+    keepRuns: config.scheduler.keepRuns,
+    catchUp: config.scheduler.catchUp,
+  });
+  const admin = config.scheduler.lagIntervalMs > 0 ? createKafka({ kafka: config.kafka, log, clientSuffix: 'scheduler' }).admin() : undefined;
+  try {
+    await scheduler.start();
+    await admin?.connect();
+  } catch (err) {
+    await closeAll([
+      ['scheduler', () => scheduler.close()],
+      ['metrics', () => metrics.close()],
+      ['aws clients', () => aws.destroy()],
+    ]).catch(() => undefined);
+    throw err;
+  }
+  const monitors = startMonitors({
+    log,
+    metrics,
+    ...(admin ? { lag: { admin, groupId: config.consumer.groupId, topic: config.kafka.topic, intervalMs: config.scheduler.lagIntervalMs } } : {}),
+    ...(alarms ? { alarms: { cloudwatch: aws.cloudwatch, ...alarms, intervalMs: config.scheduler.alarmIntervalMs } } : {}),
+  });
+  let stop!: () => void;
+  const done = new Promise<void>((r) => (stop = r));
+  return {
+    done,
+    scheduler,
+    close: once(async () => {
+      await closeAll(
+        [
+          ['scheduler', () => scheduler.close()],
+          ['monitors', () => monitors.close()],
+          ['kafka admin', () => admin?.disconnect()],
+          ['metrics', () => metrics.close()],
+          ['aws clients', () => aws.destroy()],
+        ],
+        log,
+      );
+      stop();
+    }),
+  };
+}
