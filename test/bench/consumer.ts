@@ -1,0 +1,193 @@
+// Consumer benchmark: Kafka → durable staging (gzip JSON lines in the twin's S3, offsets committed) with the
+// real command `kafkalake consume --once` (its own process) on a pre-filled topic, against Kafka's own
+// ConsumerPerformance from the same jars on the same topic in the same run (raw consume: the ceiling);
+// alternating runs, median of 3, the ratio, and the consumer's peak RSS. Then staging freshness: the
+// consumer daemon running while records are sent at a steady 10,000/s, each carrying its send time; an
+// object's visibility time is when a LIST (every 100 ms) first shows it, so the latencies are upper bounds.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import type { TestStack } from '../helpers/stack.js';
+import { unique } from '../helpers/stack.js';
+import { createTopic, produce, rssOf, simulated } from '../integration/consumer-helpers.js';
+import { type Benchmark, type BenchContext, fmt, machine, median } from './harness.js';
+
+const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
+const PARTITIONS = 6;
+const RUNS = 3;
+
+interface Run {
+  recordsPerS: number;
+  mbPerS: number;
+  seconds: number;
+  peakRss?: number;
+}
+
+function exec(cmd: string, args: string[], timeoutMs: number, sample = false): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; peakRss: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakRss = 0;
+    const sampler = sample ? setInterval(() => (peakRss = Math.max(peakRss, rssOf(child.pid ?? 0))), 100) : undefined;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} took longer than ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      clearInterval(sampler);
+      resolve({ code, stdout, stderr, ms: performance.now() - t0, peakRss });
+    });
+  });
+}
+
+async function consumerPerformance(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
+  const lib = stack.handle.settings.libDir;
+  const r = await exec(
+    'java',
+    ['-Xmx256m', '-cp', `${lib}/*`, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', stack.brokers.join(','), '--topic', topic, '--messages', String(n), '--group', unique('bench-cp'), '--timeout', '60000'],
+    600_000,
+  );
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  const cells = line.split(',').map((s) => s.trim());
+  const nMsg = Number(cells[4]);
+  const perS = Number(cells[5]);
+  if (r.code !== 0 || !(nMsg >= n) || !Number.isFinite(perS)) throw new Error(`ConsumerPerformance failed (exit ${r.code}): ${r.stdout.trim().slice(-300)} ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return { recordsPerS: perS, mbPerS: (perS * bytes) / n / 1e6, seconds: n / perS };
+}
+
+async function ours(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
+  const bucket = await stack.bucket();
+  const cfg = stack.configFile({ kafka: { topic }, aws: { bucket }, consumer: { groupId: unique('bench-g') }, metrics: { enabled: false } });
+  const r = await exec(process.execPath, [CLI, 'consume', '--once', '--config', cfg], 900_000, true);
+  const m = /^staged (\d+) records, (\d+) to the DLQ/m.exec(r.stdout);
+  if (r.code !== 0 || !m || Number(m[1]) !== n) throw new Error(`kafkalake consume --once failed (exit ${r.code}): ${r.stdout.trim()} ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const s = r.ms / 1000;
+  return { recordsPerS: n / s, mbPerS: bytes / s / 1e6, seconds: s, peakRss: r.peakRss };
+}
+
+function* timedMessages(count: number) {
+  for (let i = 0; i < count; i++) {
+    const r = simulated(i);
+    yield { key: r.index, value: JSON.stringify({ ...r, sent_ms: Date.now() }) };
+  }
+}
+
+async function freshness(ctx: BenchContext, stack: TestStack, seconds: number): Promise<{ p50: number; p99: number; max: number; records: number; rate: number }> {
+  const topic = unique('bench-fresh');
+  const bucket = await stack.bucket();
+  await createTopic(stack.brokers, topic, PARTITIONS);
+  const cfg = stack.configFile({ kafka: { topic }, aws: { bucket }, consumer: { groupId: unique('bench-g') }, metrics: { enabled: false } });
+  const aws = createAwsClients(stack.config({ aws: { bucket } }));
+  const child = spawn(process.execPath, [CLI, 'consumer', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const seen = new Map<string, number>();
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      let token: string | undefined;
+      do {
+        const page = await aws.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `staging/${topic}/`, ...(token ? { ContinuationToken: token } : {}) }));
+        const at = Date.now();
+        for (const o of page.Contents ?? []) if (o.Key && !seen.has(o.Key)) seen.set(o.Key, at);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    // wait until the consumer has joined, so the start-up is not counted as staleness
+    const until = Date.now() + 60_000;
+    while (!out.includes('"message":"joined the group"') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const count = seconds * 10_000;
+    ctx.say(`  freshness: ${fmt(count)} records at 10,000/s`);
+    const t0 = Date.now();
+    await produce(stack.brokers, topic, timedMessages(count), { batch: 500, rate: 10_000 });
+    const rate = count / ((Date.now() - t0) / 1000);
+    const end = Date.now() + 30_000;
+    let staged = 0;
+    while (Date.now() < end) {
+      staged = 0;
+      for (const k of seen.keys()) {
+        const m = /\+(\d{20})\+(\d{20})\.jsonl\.gz$/.exec(k);
+        if (m) staged += Number(m[2]) - Number(m[1]) + 1;
+      }
+      if (staged >= count) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    polling = false;
+    await poll;
+    const lat: number[] = [];
+    for (const [key, at] of seen) {
+      const r = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const text = gunzipSync(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('utf8');
+      for (const line of text.split('\n')) if (line) lat.push(at - (JSON.parse(line) as { sent_ms: number }).sent_ms);
+    }
+    lat.sort((a, b) => a - b);
+    const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+    return { p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN, records: lat.length, rate };
+  } finally {
+    polling = false;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    aws.destroy();
+  }
+}
+
+export const consumerBench: Benchmark = {
+  name: 'consumer',
+  section: 'Consumer',
+  async run(ctx) {
+    const stack = await ctx.stack();
+    const n = ctx.quick ? 200_000 : 2_000_000;
+    const topic = unique('bench-consume');
+    await createTopic(stack.brokers, topic, PARTITIONS);
+    ctx.say(`  pre-filling ${fmt(n)} simulated records`);
+    let bytes = 0;
+    const messages = function* () {
+      for (let i = 0; i < n; i++) {
+        const r = simulated(i);
+        const value = JSON.stringify(r);
+        bytes += value.length;
+        yield { key: r.index, value };
+      }
+    };
+    await produce(stack.brokers, topic, messages(), { batch: 2000 });
+    const cp: Run[] = [];
+    const us: Run[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      ctx.say(`  run ${i + 1}/${RUNS}: ConsumerPerformance`);
+      cp.push(await consumerPerformance(stack, topic, n, bytes));
+      ctx.say(`  run ${i + 1}/${RUNS}: kafkalake consume --once`);
+      us.push(await ours(stack, topic, n, bytes));
+    }
+    const fresh = await freshness(ctx, stack, ctx.quick ? 10 : 30);
+    const medOurs = median(us.map((r) => r.recordsPerS));
+    const medCp = median(cp.map((r) => r.recordsPerS));
+    const range = (rs: Run[], f: (r: Run) => number, d = 0) => `${fmt(Math.min(...rs.map(f)), d)}–${fmt(Math.max(...rs.map(f)), d)}`;
+    return [
+      `Measured by \`test/bench/consumer.ts\` on ${machine()}; the local stack (one broker, 512 MB heap) and the AWS twin on the same 2 cores${ctx.quick ? '; **quick mode** (small sizes)' : ''}.`,
+      '',
+      `**Throughput, Kafka → durable staging**: a topic of ${PARTITIONS} partitions pre-filled with ${fmt(n)} simulated records (${fmt(bytes / n)} B average JSON value, ${fmt(bytes / 1e6, 1)} MB), drained by \`kafkalake consume --once\` (whole process: start, join, recover from S3, gzip, PUT to the twin, commit, exit) and by Kafka's \`ConsumerPerformance\` (raw consume, no processing) from the same jars; alternating, ${RUNS} runs each, median (min–max).`,
+      '',
+      '| | records/s | MB/s | seconds |',
+      '|---|---:|---:|---:|',
+      `| kafkalake consume --once | ${fmt(medOurs)} (${range(us, (r) => r.recordsPerS)}) | ${fmt(median(us.map((r) => r.mbPerS)), 1)} | ${fmt(median(us.map((r) => r.seconds)), 1)} |`,
+      `| ConsumerPerformance (ceiling) | ${fmt(medCp)} (${range(cp, (r) => r.recordsPerS)}) | ${fmt(median(cp.map((r) => r.mbPerS)), 1)} | ${fmt(median(cp.map((r) => r.seconds)), 1)} |`,
+      `| **ratio** | **${fmt(medOurs / medCp, 2)}** (target ≥ 0.5) | | |`,
+      '',
+      `Peak RSS of the consumer process (sampled every 100 ms): median ${fmt(median(us.map((r) => (r.peakRss ?? 0) / 1048576)))} MB (${range(us, (r) => (r.peakRss ?? 0) / 1048576)} MB), with the defaults consumer.maxHeapMb = 128 and consumer.maxBufferedBytes = 64 MB.`,
+      '',
+      `**Staging freshness** (send → object visible in a LIST, polled every 100 ms): the consumer daemon running with the default flush (1 s / 50,000 records / 16 MB), ${fmt(fresh.records)} records sent at ${fmt(fresh.rate)} records/s (target 10,000/s): p50 **${fmt(fresh.p50)} ms**, p99 **${fmt(fresh.p99)} ms** (target < 2,000 ms), max ${fmt(fresh.max)} ms. One run.`,
+    ].join('\n');
+  },
+};
