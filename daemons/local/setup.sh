@@ -15,7 +15,10 @@ fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 # --- npm packages and the build -------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error >&2 || fail "npm ci failed (see above)"
+  # `npm install`, not `npm ci`: it installs the locked versions all the same, but npm 11 writes locks
+  # without the other platforms' optional packages (@duckdb/node-bindings-*) and then its own `npm ci`
+  # refuses them as out of sync.
+  npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed (see above)"
 fi
 say "building (tsc)"
 npx --no-install tsc -p tsconfig.json || fail "the TypeScript build failed (see above)"
