@@ -31,7 +31,7 @@ def main(endpoint, region, bucket):
     wg = attempt(lambda: athena.get_work_group(WorkGroup="kafkalake")["WorkGroup"]["Configuration"]
                  ["ResultConfiguration"]["OutputLocation"])
     ids = attempt(lambda: athena.list_named_queries(WorkGroup="kafkalake").get("NamedQueryIds", []))
-    queries = sorted(q["Name"] for q in athena.batch_get_named_query(NamedQueryIds=ids)["NamedQueries"]) if isinstance(ids, list) and ids else []
+    queries = sorted(athena.get_named_query(NamedQueryId=i)["NamedQuery"]["Name"] for i in ids) if isinstance(ids, list) else ids
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("kafkalake-"))
     profile = attempt(lambda: [r["RoleName"] for r in iam.get_instance_profile(InstanceProfileName="kafkalake-host")["InstanceProfile"]["Roles"]])
     host_policy = attempt(lambda: iam.get_role_policy(RoleName="kafkalake-host", PolicyName="kafkalake-host")["PolicyDocument"])

@@ -188,7 +188,8 @@ export class TestHost {
       kafka_heap_mb: 384,
       kafkalake_source_dir: path.join(this.dir, 'src'),
       kafkalake_build: false,
-      kafkalake_bundle_path: path.join(this.dir, 'bundle', 'kafkalake.tar.gz'),
+      // cached across runs: an unchanged build is not packed again (build-bundle.sh's fingerprint)
+      kafkalake_bundle_path: path.join(CACHE, 'bundle', 'kafkalake.tar.gz'),
       kafkalake_node_version: this.archives.node_version,
       kafkalake_node_archive_src: this.archives.node_archive,
       kafkalake_node_archive_checksum: `sha256:${this.archives.node_sha256}`,
