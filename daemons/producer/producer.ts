@@ -89,7 +89,18 @@ export async function createSink(opts: SinkOptions): Promise<Sink> {
   const where = `kafka ${opts.brokers.join(',')} topic ${topic}`;
   const partitionMetadata = await ensureTopic(opts);
   const partitionCount = partitionMetadata.length;
-  const partitionOf = Partitioners.DefaultPartitioner();
+  const partitioner = Partitioners.DefaultPartitioner();
+  // murmur2 of every key showed in profiles; keys repeat (13 indexes), so remember them (bounded)
+  const known = new Map<string, number>();
+  const partitionOf = (m: OutMessage): number => {
+    let p = known.get(m.key);
+    if (p === undefined) {
+      p = partitioner({ topic, partitionMetadata, message: m });
+      if (known.size >= 100_000) known.clear();
+      known.set(m.key, p);
+    }
+    return p;
+  };
   const laneCount = Math.max(1, Math.min(opts.lanes, partitionCount));
   const lanes: Lane[] = [];
   const close = async () => {
@@ -135,7 +146,7 @@ export async function createSink(opts: SinkOptions): Promise<Sink> {
       const shares: Message[][] = lanes.map(() => []);
       const bytes: number[] = lanes.map(() => 0);
       for (const m of batch) {
-        const partition = partitionOf({ topic, partitionMetadata, message: m });
+        const partition = partitionOf(m);
         const lane = partition % laneCount;
         (shares[lane] as Message[]).push({ key: m.key, value: m.value, partition });
         bytes[lane] = (bytes[lane] as number) + m.value.length;
