@@ -36,13 +36,27 @@ export interface DeadLetter extends Envelope {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// records of one produce batch share their timestamp: format it once
+let lastMs = '';
+let lastIso = new Date(0).toISOString();
+const iso = (timestamp: string): string => {
+  if (timestamp !== lastMs) {
+    const ms = Number(timestamp);
+    lastIso = new Date(Number.isFinite(ms) ? ms : 0).toISOString();
+    lastMs = timestamp;
+  }
+  return lastIso;
+};
+
+let lastTopic = '';
+let topicJson = '""';
+
 export function envelopeOf(topic: string, partition: number, m: Message): Envelope {
-  const ms = Number(m.timestamp);
   return {
     _topic: topic,
     _partition: partition,
     _offset: Number(m.offset),
-    _timestamp: Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString(),
+    _timestamp: iso(m.timestamp),
     _key: m.key === null ? null : m.key.toString('utf8'),
   };
 }
@@ -80,6 +94,10 @@ export function toLine(topic: string, partition: number, m: Message, maxBytes: n
   }
   const trimmed = text.trim();
   const body = trimmed.slice(1, -1).trim();
-  const tail = `"_topic":${JSON.stringify(env._topic)},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+  if (topic !== lastTopic) {
+    topicJson = JSON.stringify(topic);
+    lastTopic = topic;
+  }
+  const tail = `"_topic":${topicJson},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
   return { ok: true, line: body ? `{${body},${tail}}` : `{${tail}}` };
 }
