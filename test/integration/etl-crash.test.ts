@@ -30,12 +30,13 @@ test.after.always(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function runEtl(configFile: string): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; kill(): boolean } {
+function runEtl(configFile: string): { pid: number; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; kill(): boolean } {
   const child = spawn(process.execPath, [CLI, 'run', 'etl', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
   return {
+    pid: child.pid!,
     done,
     kill() {
       if (child.exitCode !== null || child.signalCode !== null) return false;
@@ -70,24 +71,29 @@ test('SIGKILLed 10 times at random moments while merging, rerun each time: the l
         const any = (await store.list('staging/stock_market_data/'))[attempt % 5]!;
         await store.put(any.key.replace(/dt=[^/]+/, `dt=2026-12-${String(attempt).padStart(2, '0')}`), (await store.get(any.key))!.body);
       }
-      const delay = 700 + Math.floor(Math.random() * 3000);
+      // wait until the run holds the lock (it is working: node and the config load take a while on a
+      // busy machine), then kill it at a random moment of its work
       const proc = runEtl(configFile);
-      const finished = await Promise.race([proc.done.then(() => true), sleep(delay).then(() => false)]);
-      // the run holds the lock while it works: a kill then is a kill while processing
-      const working = !finished && (await store.get(`_state/${JOB}.lock`)) !== undefined;
+      let exited = false;
+      void proc.done.then(() => (exited = true));
+      const holds = async () => {
+        const lock = await store.get(`_state/${JOB}.lock`);
+        return lock !== undefined && (JSON.parse(lock.body.toString('utf8')) as { pid: number }).pid === proc.pid;
+      };
+      while (!exited && !(await holds())) await sleep(25);
+      const delay = Math.floor(Math.random() * 1500);
+      const finished = exited || (await Promise.race([proc.done.then(() => true), sleep(delay).then(() => false)]));
       if (!finished && proc.kill()) {
         const r = await proc.done;
         t.is(r.signal, 'SIGKILL');
-        if (working) {
-          kills++;
-          delays.push(delay);
-        }
+        kills++;
+        delays.push(delay);
       } else {
         const r = await proc.done;
         t.is(r.code, 0, r.stderr);
       }
     }
-    t.log(`SIGKILL after ${delays.join(', ')} ms`);
+    t.log(`SIGKILL ${delays.join(', ')} ms after the lock was taken`);
     t.is(kills, 10, 'ten runs were killed while they held the lock and worked');
     t.is(staged, chunks);
 

@@ -77,7 +77,7 @@ export interface Stager {
   lines: StagedLine[];
 }
 
-export function stager(store: ObjectStore, topic: string, opts: { partitions?: number; perObject?: number; timestamp?: 'iso' | 'ms' } = {}): Stager {
+export function stager(store: ObjectStore, topic: string, opts: { partitions?: number; perObject?: number; timestamp?: 'iso' | 'ms'; track?: boolean } = {}): Stager {
   const partitions = opts.partitions ?? 6;
   const perObject = opts.perObject ?? 20_000;
   const next = Array.from({ length: partitions }, () => 0);
@@ -111,7 +111,7 @@ export function stager(store: ObjectStore, topic: string, opts: { partitions?: n
         ts += 1;
         const env = { _topic: topic, _partition: p, _offset: offset, _timestamp: opts.timestamp === 'iso' ? new Date(ts).toISOString() : ts, _key: String(r.index) };
         buf[p]!.push(JSON.stringify({ ...r, ...env }));
-        lines.push({ topic, partition: p, offset, record: r });
+        if (opts.track !== false) lines.push({ topic, partition: p, offset, record: r });
         if (buf[p]!.length >= perObject) await flush(p);
       }
       for (let p = 0; p < partitions; p++) await flush(p);

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { gzip as gzipCb } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { KafkalakeError, oneLine } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -17,7 +17,6 @@ import { acquireLock, type Bookmark, dlqKey, partFile, partitionDir, readBookmar
 import type { ObjectStore } from '../../lib/etl/store.js';
 import { affectedPartitionsSql, fileSelectSql, lit, mergedSql, typedSql } from './sql.js';
 
-const gunzip = promisify(gunzipCb);
 const gzip = promisify(gzipCb);
 
 export interface TableRunStats {
@@ -105,27 +104,30 @@ export function createLocalEtl(deps: LocalEtlDeps) {
     if (objects.length === 0) return stats;
     tlog.info('merging staging objects', { objects: objects.length, first: objects[0]!.key });
 
-    // 1. staging → local JSON-lines files (gunzipped: DuckDB's read_text then splits them)
+    // 1. staging → local files, read line by line by DuckDB (gzip and all). The column delimiter is
+    // four control bytes, which JSON text cannot hold unescaped: each line is one value.
     const inDir = path.join(dir, spec.table, 'in');
     await mkdir(inDir, { recursive: true });
-    const files = objects.map((_, i) => path.join(inDir, `${String(i).padStart(6, '0')}.jsonl`));
+    const files = objects.map((_, i) => path.join(inDir, `${String(i).padStart(6, '0')}.jsonl.gz`));
     await pool(objects, concurrency, async (o, i) => {
       const got = await store.get(o.key);
       if (!got) throw new KafkalakeError(`the staging object ${store.where(o.key)} vanished while the ETL ran`, { where: store.where(o.key) });
-      let text: Buffer;
-      try {
-        text = await gunzip(got.body);
-      } catch (err) {
-        throw new KafkalakeError(`the staging object ${store.where(o.key)} is not gzip (${oneLine(err)}); move it aside to go on`, { where: store.where(o.key) });
+      if (got.body.length < 2 || got.body[0] !== 0x1f || got.body[1] !== 0x8b) {
+        throw new KafkalakeError(`the staging object ${store.where(o.key)} is not gzip; move it aside to go on`, { where: store.where(o.key) });
       }
-      await writeFile(files[i]!, text);
+      await writeFile(files[i]!, got.body);
     });
     await conn.run(`CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM (VALUES ${files.map((f, i) => `(${lit(f)}, ${lit(objects[i]!.key)})`).join(', ')}) t(path, key)`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE raw AS
+    try {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE raw AS
 SELECT s.key AS source, rtrim(l.line, chr(13)) AS line
-FROM (SELECT filename, unnest(string_split(content, chr(10))) AS line FROM read_text([${files.map(lit).join(', ')}])) l
+FROM read_csv([${files.map(lit).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = chr(1) || chr(2) || chr(3) || chr(4),
+  quote = '', escape = '', auto_detect = false, compression = 'gzip', filename = true, max_line_size = 8388608, new_line = '\\n') l
 JOIN src s ON s.path = l.filename
 WHERE trim(l.line) <> ''`);
+    } catch (err) {
+      throw new KafkalakeError(`cannot read the staging objects of ${spec.table} (${oneLine(err)})`, { where: store.where(spec.source.prefix), cause: err });
+    }
 
     // 2. parse and cast
     await conn.run(typedSql(spec));

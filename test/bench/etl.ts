@@ -1,0 +1,190 @@
+// ETL benchmark: the same simulated staging (N records, gzip JSON lines in objects of 50,000) merged
+// into an empty lake by the local DuckDB executor and by glue/etl_job.py under pyspark local[2], in
+// the same run, each in its own process on its own copy of the data (file paths, no S3 in between).
+// Reports wall time, rows/s, the ratio, and the peak RSS of each process tree (sampled from /proc).
+//   node dist/test/bench/etl.js [--quick] [--records N] [--repeat K]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadSpecs } from '../../daemons/lib/etl/spec.js';
+import { dirStore } from '../../daemons/lib/etl/store.js';
+import { createLogger } from '../../daemons/lib/log.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { createLocalEtl } from '../../daemons/local/etl/executor.js';
+import { duck, lakeScan, SPEC_FILE, VENV_BIN } from '../integration/etl-helpers.js';
+import { type Benchmark, type BenchContext, fmt, machine, median } from './harness.js';
+import { simulatedRecords, stager } from '../integration/etl-staging.js';
+
+const JOB = 'bench-etl';
+const MEMORY_MB = 1536;
+
+/** Sum of RSS over a process and its descendants, from /proc, in kB. */
+function treeRssKb(root: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(fields[1]));
+      rss.set(Number(d), Number(fields[21]) * 4); // pages of 4 kB
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  let sum = 0;
+  for (const [pid, kb] of rss) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === root) {
+        sum += kb;
+        break;
+      }
+    }
+  }
+  return sum;
+}
+
+interface Measured {
+  ms: number;
+  peakRssMb: number;
+  code: number | null;
+  stderr: string;
+}
+
+async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+  const started = Date.now();
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, treeRssKb(child.pid!))), 250);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(timer);
+  return { ms: Date.now() - started, peakRssMb: Math.round(peak / 1024), code, stderr };
+}
+
+async function stage(dir: string, records: number): Promise<void> {
+  const st = stager(dirStore(dir), 'stock_market_data', { partitions: 6, perObject: 50_000, track: false });
+  await st.stage(simulatedRecords(records, 1000, 7), { dt: '2026-11-21' });
+}
+
+async function lakeRows(dir: string): Promise<number> {
+  const db = await duck();
+  try {
+    const [r] = await db.rows(`SELECT count(*)::BIGINT AS n FROM ${lakeScan(dir)}`);
+    return Number(r?.n);
+  } finally {
+    db.close();
+  }
+}
+
+
+export interface EtlBenchResult {
+  records: number;
+  repeat: number;
+  duckdb: { ms: number; rowsPerS: number; peakRssMb: number };
+  spark: { ms: number; rowsPerS: number; peakRssMb: number };
+  ratio: number;
+  stageMs: number;
+}
+
+export async function benchEtl(opts: { records: number; repeat: number; log?: (s: string) => void }): Promise<EtlBenchResult> {
+  const say = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const base = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-bench-etl-'));
+  try {
+    const t0 = Date.now();
+    await stage(path.join(base, 'source'), opts.records);
+    const stageMs = Date.now() - t0;
+    say(`etl bench: staged ${opts.records} records in ${(stageMs / 1000).toFixed(1)} s`);
+    const self = fileURLToPath(import.meta.url);
+    const runs: Record<'duckdb' | 'spark', Measured[]> = { duckdb: [], spark: [] };
+    for (let i = 0; i < opts.repeat; i++) {
+      for (const engine of ['duckdb', 'spark'] as const) {
+        const root = path.join(base, `${engine}-${i}`);
+        await cp(path.join(base, 'source'), root, { recursive: true });
+        const m =
+          engine === 'duckdb'
+            ? await measure(process.execPath, [self, '--worker', root])
+            : await measure(
+                path.join(VENV_BIN, 'spark-submit'),
+                ['--master', 'local[2]', '--driver-memory', `${MEMORY_MB}m`, '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=8',
+                  path.join(PROJECT_ROOT, 'glue/etl_job.py'), '--kafkalake_root', `file://${root}/`, '--kafkalake_job', JOB, '--kafkalake_spec_files', SPEC_FILE],
+                { ...process.env, PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PYSPARK_PYTHON: path.join(VENV_BIN, 'python') },
+              );
+        if (m.code !== 0) throw new Error(`${engine} failed (exit ${m.code}): ${m.stderr.split('\n').slice(-5).join(' ')}`);
+        const rows = await lakeRows(root);
+        if (rows !== opts.records) throw new Error(`${engine} wrote ${rows} rows, expected ${opts.records}`);
+        say(`etl bench: ${engine} run ${i + 1}: ${(m.ms / 1000).toFixed(1)} s, ${Math.round(opts.records / (m.ms / 1000))} rows/s, peak RSS ${m.peakRssMb} MB`);
+        runs[engine].push(m);
+        rmSync(root, { recursive: true, force: true });
+      }
+    }
+    const sum = (ms: Measured[]) => {
+      const t = median(ms.map((m) => m.ms));
+      return { ms: t, rowsPerS: Math.round(opts.records / (t / 1000)), peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)) };
+    };
+    const duckdb = sum(runs.duckdb);
+    const spark = sum(runs.spark);
+    return { records: opts.records, repeat: opts.repeat, duckdb, spark, ratio: Math.round((duckdb.rowsPerS / spark.rowsPerS) * 100) / 100, stageMs };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** The ETL section of BENCHMARKS.md (test/bench/main.ts runs it; --quick keeps CI small). */
+export const etlBench: Benchmark = {
+  name: 'etl',
+  section: 'ETL',
+  async run(ctx: BenchContext) {
+    const records = ctx.quick ? 100_000 : Number(process.env.KAFKALAKE_BENCH_ETL_RECORDS ?? 10_000_000);
+    const repeat = ctx.quick ? 1 : Number(process.env.KAFKALAKE_BENCH_ETL_REPEAT ?? 1);
+    const m = machine();
+    const r = await benchEtl({ records, repeat, log: (line) => ctx.say(line) });
+    return markdown(r, m);
+  },
+};
+
+export function markdown(r: EtlBenchResult, m: string): string {
+  const row = (name: string, x: EtlBenchResult['duckdb']) => `| ${name} | ${fmt(x.ms / 1000, 1)} s | ${fmt(x.rowsPerS)} | ${fmt(x.peakRssMb)} MB |`;
+  return [
+    `${fmt(r.records)} simulated staged records (1,000 symbols × ${fmt(Math.ceil(r.records / 1000))} consecutive days from 1995-01-02, so ${fmt(Math.ceil(r.records / 1000 / 365.25))} year partitions; gzip JSON lines in objects of 50,000) merged into an empty lake, each engine in its own process on its own copy of the same files (no S3 in between), ${r.repeat === 1 ? 'one run each' : `median of ${r.repeat}`}. Wall time includes process start (Node + DuckDB; JVM + Python for Spark). Peak RSS is the sum over the process tree, sampled every 250 ms.`,
+    '',
+    `Machine: ${m}.`,
+    '',
+    '| engine | wall time | rows/s | peak RSS |',
+    '|---|---|---|---|',
+    row('local ETL (DuckDB executor, 2 threads, memory_limit 1536 MB)', r.duckdb),
+    row('glue/etl_job.py on pyspark 3.5.4 local[2], driver memory 1536 MB', r.spark),
+    '',
+    `Ratio (DuckDB rows/s ÷ Spark rows/s): **${r.ratio}×**. Staging the data took ${fmt(r.stageMs / 1000, 1)} s (not counted).`,
+    '',
+    'Command: `node dist/test/bench/main.js --only etl` (size: `KAFKALAKE_BENCH_ETL_RECORDS`, repeats: `KAFKALAKE_BENCH_ETL_REPEAT`; `--quick`: 100,000 records).',
+  ].join('\n');
+}
+
+async function worker(root: string): Promise<void> {
+  const log = createLogger({ daemon: 'bench-etl', level: 'warn', stream: process.stderr });
+  const etl = createLocalEtl({ store: dirStore(root), specs: loadSpecs(path.join(PROJECT_ROOT, 'glue/tables')), job: JOB, log, memoryMb: MEMORY_MB, threads: 2, lockTtlMs: 3_600_000, workDir: root });
+  const r = await etl.run();
+  process.stdout.write(`${JSON.stringify(r.tables.map((t) => ({ rows: t.rowsRead, files: t.files })))}\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { worker: { type: 'string' }, quick: { type: 'boolean' }, records: { type: 'string' }, repeat: { type: 'string' } } });
+  const main = values.worker
+    ? worker(values.worker)
+    : (async () => {
+        const m = machine();
+        const r = await benchEtl({ records: Number(values.records ?? (values.quick ? 100_000 : 10_000_000)), repeat: Number(values.repeat ?? 1) });
+        process.stdout.write(`${JSON.stringify(r)}\n\n${markdown(r, m)}\n`);
+      })();
+  main.catch((err: unknown) => {
+    process.stderr.write(`etl bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
