@@ -4,10 +4,12 @@
 import { parseArgs } from 'node:util';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { etlBench } from './etl.js';
 import { type Benchmark, type BenchContext, writeSection } from './harness.js';
 import { producerBench } from './producer.js';
 
 const BENCHMARKS: Benchmark[] = [
+  etlBench,
   producerBench,
 ];
 
