@@ -178,3 +178,54 @@ export async function putStaging(config: Readonly<Config>, rows: Array<Record<st
     aws.destroy();
   }
 }
+
+/** Write the rows of a DuckDB SELECT as one Parquet object at `key` (the tests' fixtures). */
+export async function putParquet(config: Readonly<Config>, key: string, select: string): Promise<Buffer> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kafkalake-pq-'));
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const conn = await db.connect();
+  const aws = createAwsClients(config);
+  try {
+    const file = path.join(work, 'f.parquet');
+    await conn.run(`SET TimeZone='UTC'`);
+    await conn.run(`COPY (${select}) TO ${lit(file)} (FORMAT parquet, COMPRESSION snappy)`);
+    const body = readFileSync(file);
+    await bucketOf(aws.s3, config.aws.bucket).put(key, body);
+    return body;
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+    aws.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Put raw bytes at `key`. */
+export async function putObject(config: Readonly<Config>, key: string, body: Buffer | string): Promise<void> {
+  const aws = createAwsClients(config);
+  try {
+    await bucketOf(aws.s3, config.aws.bucket).put(key, body);
+  } finally {
+    aws.destroy();
+  }
+}
+
+/** The text of an object, or undefined. */
+export async function getText(config: Readonly<Config>, key: string): Promise<string | undefined> {
+  const aws = createAwsClients(config);
+  try {
+    return (await bucketOf(aws.s3, config.aws.bucket).get(key))?.toString('utf8');
+  } finally {
+    aws.destroy();
+  }
+}
+
+/** Keys under a prefix. */
+export async function listKeys(config: Readonly<Config>, prefix: string): Promise<string[]> {
+  const aws = createAwsClients(config);
+  try {
+    return (await bucketOf(aws.s3, config.aws.bucket).list(prefix)).map((o) => o.key).sort();
+  } finally {
+    aws.destroy();
+  }
+}

@@ -1,0 +1,201 @@
+// Every saved report, run in local mode over a lake built from indexProcessed.csv and catalogued by
+// the crawler, equals the same computation done here in TypeScript from the CSV (reports-expected.ts).
+// Also: where the results land (athena-results/<id>.csv, reports/<name>/<date>.csv), the history kept,
+// and the data-quality report over a lake with known defects and DLQ records.
+import test from 'ava';
+import { parse } from 'csv-parse/sync';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { bucketOf } from '../../daemons/lib/catalog/objects.js';
+import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
+import { createQueryEngine } from '../../daemons/lib/athena/engine.js';
+import { createReporter, type ReportRun, runReports } from '../../daemons/lib/athena/reports.js';
+import { loadSavedQueries } from '../../daemons/lib/athena/saved.js';
+import type { Config } from '../../daemons/lib/config/index.js';
+import { createLogger } from '../../daemons/lib/log.js';
+import { resolveFromRoot } from '../../daemons/lib/paths.js';
+import { buildLakeFromCsv, type CsvRow, getText, listKeys, putParquet, putStaging, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
+import * as expected from './reports-expected.js';
+
+let twin: Twin;
+let config: Readonly<Config>;
+let csv: CsvRow[];
+let runs: ReportRun[];
+const ingestedAt = new Date(Date.now() - 3_600_000);
+const log = createLogger({ daemon: 'reports-test', level: 'warn', stream: process.stderr });
+const today = () => new Date().toISOString().slice(0, 10);
+
+async function report(name: string): Promise<Array<Record<string, string>>> {
+  const text = await getText(config, `reports/${name}/${today()}.csv`);
+  if (text === undefined) throw new Error(`no report file for ${name}`);
+  return parse(text, { columns: true }) as Array<Record<string, string>>;
+}
+
+const DLQ = [
+  { reason: 'not a JSON object', n: 3 },
+  { reason: 'field "close" is not a double: abc', n: 2 },
+];
+
+async function putDlq(c: Readonly<Config>): Promise<string[]> {
+  const reasons: string[] = [];
+  let offset = 1000;
+  for (const { reason, n } of DLQ) {
+    const rows = Array.from({ length: n }, () => ({ _topic: 'stock_market_data', _partition: 1, _offset: offset++, _timestamp: '2026-11-21T00:00:00Z', _key: 'HSI', reason, raw_base64: 'eyJ4Ijo=' }));
+    await putStaging(c, rows, { dlq: true, partition: 1, first: rows[0]!._offset });
+    reasons.push(...rows.map((r) => r.reason));
+  }
+  return reasons;
+}
+
+test.before(async () => {
+  csv = readCsv();
+  twin = await startTwin();
+  const bucket = await twin.bucket();
+  config = twin.config({ aws: { bucket }, crawl: { database: unique('kl_reports').replace(/-/g, '_'), crawlerName: unique('crawler') } });
+  await buildLakeFromCsv(config, { ingestedAt });
+  await putDlq(config);
+  await runCrawl(config, log);
+  runs = await runReports(config, log, 'all');
+});
+
+test.after.always(async () => {
+  await twin?.stop();
+});
+
+test.serial('every saved query ran and wrote its report and its Athena-style result', async (t) => {
+  const names = loadSavedQueries(resolveFromRoot('sql/reports')).map((q) => q.name);
+  t.deepEqual(runs.map((r) => r.name), names);
+  for (const r of runs) {
+    t.true(r.ok, `${r.name}: ${r.error}`);
+    const result = await getText(config, `athena-results/${r.queryId}.csv`);
+    const rep = await getText(config, `reports/${r.name}/${today()}.csv`);
+    t.truthy(result, `${r.name}: athena-results/${r.queryId}.csv`);
+    t.is(rep, result, `${r.name}: the report file is the query's result`);
+    t.is(r.outputLocation, `s3://${config.aws.bucket}/athena-results/${r.queryId}.csv`);
+  }
+});
+
+const num = (s: string | undefined) => Number(s);
+const close = (t: { true: (b: boolean, m?: string) => void }, a: number, b: number, what: string) => t.true(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+test.serial('daily_ohlc equals the CSV’s last 30 days per index', async (t) => {
+  const got = await report('daily_ohlc');
+  const want = expected.dailyOhlc(csv);
+  t.true(want.length > 100);
+  t.is(got.length, want.length);
+  t.deepEqual(
+    got.map((r) => [r.index, r.trade_date, num(r.open), num(r.high), num(r.low), num(r.close), num(r.volume), num(r.close_usd)]),
+    want,
+  );
+});
+
+test.serial('yearly_ohlc equals the CSV grouped by index and year', async (t) => {
+  const got = await report('yearly_ohlc');
+  const want = expected.yearlyOhlc(csv);
+  t.is(got.length, want.length);
+  t.deepEqual(
+    got.map((r) => [r.index, num(r.trade_year), num(r.open), num(r.high), num(r.low), num(r.close), num(r.volume), num(r.trading_days)]),
+    want,
+  );
+});
+
+test.serial('best_worst_days equals the five best and worst close-to-close returns per index from the CSV', async (t) => {
+  const got = await report('best_worst_days');
+  const want = expected.bestWorstDays(csv);
+  t.is(got.length, want.length);
+  got.forEach((r, i) => {
+    const w = want[i]!;
+    t.deepEqual([r.index, r.kind, num(r.rank), r.trade_date, num(r.prev_close), num(r.close)], w.slice(0, 6));
+    close(t, num(r.daily_return), w[6], `${w[0]} ${w[1]} ${w[2]}`);
+  });
+});
+
+test.serial('rolling_30d_close_usd equals a 30-row moving average over the CSV', async (t) => {
+  const got = await report('rolling_30d_close_usd');
+  const want = expected.rolling30dCloseUsd(csv);
+  t.is(got.length, want.length);
+  got.forEach((r, i) => {
+    const w = want[i]!;
+    t.deepEqual([r.index, r.trade_date, num(r.close_usd), num(r.days_in_window)], [w[0], w[1], w[2], w[4]]);
+    close(t, num(r.avg_close_usd_30d), w[3], `${w[0]} ${w[1]}`);
+  });
+});
+
+test.serial('freshness: latest trade date per index from the CSV, ingestion an hour ago, no event time in a CSV replay', async (t) => {
+  const got = await report('freshness');
+  const want = expected.freshness(csv);
+  t.deepEqual(
+    got.map((r) => [r.index, r.latest_trade_date]),
+    want.map((w) => [w.index, w.latestTradeDate]),
+  );
+  const now = Date.now();
+  for (const r of got) {
+    const days = Math.round((Date.parse(`${today()}T00:00:00Z`) - Date.parse(`${r.latest_trade_date}T00:00:00Z`)) / 86_400_000);
+    t.true(Math.abs(num(r.days_since_trade) - days) <= 1, `${r.index}: ${r.days_since_trade} vs ${days}`);
+    const secs = num(r.seconds_since_ingest);
+    t.true(secs >= 3600 - 5 && secs <= (now - ingestedAt.getTime()) / 1000 + 5, `${r.index}: ${secs}`);
+    t.is(r.latest_event_time, '');
+  }
+});
+
+test.serial('data_quality counts the defects of a lake with known bad rows, and the DLQ records by reason', async (t) => {
+  const bucket = await twin.bucket();
+  const dirty = twin.config({ aws: { bucket }, crawl: { database: unique('kl_dq').replace(/-/g, '_'), crawlerName: unique('crawler') } });
+  await buildLakeFromCsv(dirty, { ingestedAt });
+  const reasons = await putDlq(dirty);
+  // the defects: high below low, a duplicate (index, trade_date), a NULL close and a negative volume,
+  // and a row whose envelope repeats the first replayed record's (partition 0, offset 0)
+  const bad: expected.DqRow[] = [
+    { index: 'ZZZ', date: '2099-01-01', open: 1, high: 1, low: 2, close: 1.5, adjClose: 1.5, volume: 10, closeUsd: 1.5, partition: 50, offset: 0 },
+    { index: 'ZZZ', date: '2099-01-01', open: 1, high: 3, low: 1, close: 4, adjClose: 4, volume: 10, closeUsd: 4, partition: 50, offset: 1 },
+    { index: 'ZZZ', date: '2099-01-02', open: 1, high: 3, low: 1, close: null, adjClose: 2, volume: -5, closeUsd: 2, partition: 50, offset: 2 },
+    { index: 'ZZZ', date: '2099-01-03', open: 1, high: 3, low: 1, close: 2, adjClose: 2, volume: 1, closeUsd: 2, partition: 0, offset: 0 },
+  ];
+  const v = (x: number | null) => (x === null ? 'NULL' : String(x));
+  const values = bad.map((r) => `('${r.index}', DATE '${r.date}', ${v(r.open)}, ${v(r.high)}, ${v(r.low)}, ${v(r.close)}, ${v(r.adjClose)}, ${v(r.volume)}, ${v(r.closeUsd)}, ${r.partition}, ${r.offset})`).join(', ');
+  await putParquet(
+    dirty,
+    'datalake/stock_market_data/year=2099/part-00000.parquet',
+    `SELECT i AS "index", d AS trade_date, CAST(o AS DOUBLE) AS open, CAST(h AS DOUBLE) AS high, CAST(l AS DOUBLE) AS low, CAST(c AS DOUBLE) AS close,
+       CAST(a AS DOUBLE) AS adj_close, CAST(vol AS BIGINT) AS volume, CAST(u AS DOUBLE) AS close_usd, CAST(NULL AS TIMESTAMPTZ) AS event_time,
+       'stock_market_data' AS _topic, CAST(p AS INTEGER) AS _partition, CAST(off AS BIGINT) AS _offset, TIMESTAMPTZ '2026-11-21 00:00:00+00' AS _timestamp, i AS _key
+     FROM (VALUES ${values}) t(i, d, o, h, l, c, a, vol, u, p, off)`,
+  );
+  await runCrawl(dirty, log);
+  const [run] = await runReports(dirty, log, 'data_quality');
+  t.true(run?.ok, run?.error);
+  const text = await getText(dirty, `reports/data_quality/${today()}.csv`);
+  const got = (parse(text ?? '', { columns: true }) as Array<Record<string, string>>).map((r) => [r.check_name, r.detail, num(r.value)]);
+  // the CSV rows' envelopes as the replay gives them: one partition per index (in name order), offsets in file order
+  const indexes = [...new Set(csv.map((r) => r.index))].sort();
+  const seen = new Map<string, number>();
+  const clean: expected.DqRow[] = csv.map((r) => {
+    const o = seen.get(r.index) ?? 0;
+    seen.set(r.index, o + 1);
+    return { ...r, partition: indexes.indexOf(r.index), offset: o };
+  });
+  const want = expected.dataQuality([...clean, ...bad], reasons);
+  t.deepEqual(got, want);
+  t.deepEqual(
+    got.filter((r) => r[2] !== 0 && r[0] !== 'row_count').map((r) => r[0]),
+    ['close_outside_range', 'dlq_records', 'dlq_records', 'duplicate_envelope', 'duplicate_index_trade_date', 'high_below_low', 'negative_volume', 'null_values'],
+    'every defect planted is found',
+  );
+});
+
+test.serial('the history keeps the newest reports.keep files per report', async (t) => {
+  const aws = createAwsClients(config);
+  const engine = createQueryEngine(config, log);
+  try {
+    const days = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05'];
+    for (const d of days) {
+      const reporter = createReporter({ engine, bucket: bucketOf(aws.s3, config.aws.bucket), prefix: 'history-test/', keep: 3, log, now: () => new Date(`${d}T06:00:00Z`) });
+      const r = await reporter.runOne({ name: 'yearly', description: '', schedule: '0 6 * * *', sql: 'SELECT count(*) AS n FROM stock_market_data', file: 'x.sql' });
+      t.true(r.ok, r.error);
+    }
+    t.deepEqual(await listKeys(config, 'history-test/yearly/'), ['history-test/yearly/2026-01-03.csv', 'history-test/yearly/2026-01-04.csv', 'history-test/yearly/2026-01-05.csv']);
+    t.is(await getText(config, 'history-test/yearly/2026-01-05.csv'), `"n"\n"${csv.length}"\n`);
+  } finally {
+    engine.close();
+    aws.destroy();
+  }
+});
