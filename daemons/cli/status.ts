@@ -40,11 +40,11 @@ export function renderStatus(r: StatusReport): string {
       section(r.jobs, (js) =>
         js.map((j) => {
           const last = j.last ? `${j.last.outcome} at ${hhmmss(j.last.start)} in ${(j.last.durationMs / 1000).toFixed(1)} s${j.last.error ? `: ${j.last.error.slice(0, 80)}` : ''}` : 'never run';
-          return `${j.name.padEnd(22)} ${j.schedule.padEnd(16)} last ${last}; next ${hhmmss(j.next)}${j.skipped ? `; ${j.skipped} fires skipped (still running)` : ''}`;
+          return `${j.name.padEnd(28)} ${j.schedule.padEnd(16)} last ${last}; next ${hhmmss(j.next)}${j.skipped ? `; ${j.skipped} fires skipped (still running)` : ''}`;
         }),
       ),
     ],
-    ['dlq', section(r.dlq, (x) => [`${num(x.objects)}${x.truncated ? '+' : ''} objects in staging/_dlq/${r.topic}/`])],
+    ['dlq', section(r.dlq, (x) => [`${num(x.objects)}${x.truncated ? '+' : ''} object${x.objects === 1 ? '' : 's'} in staging/_dlq/${r.topic}/`])],
     [
       'alarms',
       section(r.alarms, (x) =>
