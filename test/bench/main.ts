@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { consumerBench } from './consumer.js';
 import { etlBench } from './etl.js';
 import { type Benchmark, type BenchContext, writeSection } from './harness.js';
 import { producerBench } from './producer.js';
@@ -11,6 +12,7 @@ import { producerBench } from './producer.js';
 const BENCHMARKS: Benchmark[] = [
   etlBench,
   producerBench,
+  consumerBench,
 ];
 
 async function main(): Promise<number> {
