@@ -1,0 +1,150 @@
+// The local crawler over the lake the real ETL builds from the indexProcessed.csv replay: staging
+// objects as the consumer writes them (with a few bad lines for the DLQ), `runEtl` in local mode,
+// then a crawl. Asserted through the twin's Glue API (GetTable, GetPartitions) against the ETL's
+// table spec and the CSV itself; then incremental re-crawls and `kafkalake run crawl`.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { GetPartitionsCommand, GetTableCommand, type Table } from '@aws-sdk/client-glue';
+import { createAwsClients, type AwsClients } from '../../daemons/lib/aws.js';
+import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
+import type { CrawlReport } from '../../daemons/local/crawler/crawler.js';
+import { createQueryEngine } from '../../daemons/lib/athena/engine.js';
+import type { Config } from '../../daemons/lib/config/index.js';
+import { runEtl } from '../../daemons/lib/etl/run.js';
+import { s3Store } from '../../daemons/lib/etl/store.js';
+import { createLogger } from '../../daemons/lib/log.js';
+import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
+import { csvRecords, stager, type Stager } from './etl-staging.js';
+import { listKeys, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
+
+let twin: Twin;
+let config: Readonly<Config>;
+let aws: AwsClients;
+let stage: Stager;
+let first: CrawlReport;
+let badObject = '';
+const log = createLogger({ daemon: 'crawl-test', level: 'warn', stream: process.stderr });
+const BAD_LINES = ['this is not json', '{"index":"HSI","date":"2020-01-01","open":"abc"}'];
+
+const spec = JSON.parse(readFileSync(resolveFromRoot('glue/tables/stock_market_data.json'), 'utf8')) as { columns: Array<{ name: string; type: string }> };
+const getTable = async (name: string): Promise<Table> => (await aws.glue.send(new GetTableCommand({ DatabaseName: config.crawl.database, Name: name }))).Table!;
+async function partitions(table: string) {
+  const out = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.glue.send(new GetPartitionsCommand({ DatabaseName: config.crawl.database, TableName: table, NextToken: token, MaxResults: 20 }));
+    out.push(...(page.Partitions ?? []));
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+test.before(async () => {
+  twin = await startTwin();
+  const bucket = await twin.bucket();
+  config = twin.config({ aws: { bucket }, crawl: { database: unique('kl_crawl').replace(/-/g, '_'), crawlerName: unique('crawler') }, etl: { memoryMb: 512 } });
+  aws = createAwsClients(config);
+  stage = stager(s3Store(aws.s3, bucket), 'stock_market_data', { partitions: 3, perObject: 20_000, timestamp: 'iso', track: false });
+  await stage.stage(csvRecords());
+  badObject = await stage.stageLines(0, stage.next[0]!, BAD_LINES);
+  stage.next[0]! += BAD_LINES.length;
+  await runEtl(config, log);
+  first = (await runCrawl(config, log)) as CrawlReport;
+});
+
+test.after.always(async () => {
+  aws?.destroy();
+  await twin?.stop();
+});
+
+test.serial('the crawl skips the one staged object that is not JSON lines, naming it and why', (t) => {
+  t.deepEqual(first.skipped, [{ key: badObject, reason: 'not Parquet, JSON lines or CSV' }]);
+});
+
+test.serial('the lake table: the spec’s columns and types, Parquet SerDe and formats, partitioned by year', async (t) => {
+  t.true(first.tablesCreated.includes('stock_market_data'));
+  const tb = await getTable('stock_market_data');
+  t.deepEqual(
+    tb.StorageDescriptor?.Columns?.map((c) => [c.Name, c.Type]),
+    spec.columns.map((c) => [c.name, c.type]),
+  );
+  t.deepEqual(tb.PartitionKeys?.map((k) => [k.Name, k.Type]), [['year', 'string']]);
+  t.is(tb.TableType, 'EXTERNAL_TABLE');
+  t.is(tb.StorageDescriptor?.Location, `s3://${config.aws.bucket}/datalake/stock_market_data/`);
+  t.is(tb.StorageDescriptor?.InputFormat, 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
+  t.is(tb.StorageDescriptor?.OutputFormat, 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
+  t.is(tb.StorageDescriptor?.SerdeInfo?.SerializationLibrary, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+  t.is(tb.Parameters?.classification, 'parquet');
+  t.is(tb.Parameters?.recordCount, String(readCsv().length), 'the footers’ row counts add up to the CSV’s rows');
+});
+
+test.serial('the lake partitions: one per year of the CSV’s dates, each at its year=YYYY/ folder', async (t) => {
+  const years = [...new Set(readCsv().map((r) => r.date.slice(0, 4)))].sort();
+  const parts = await partitions('stock_market_data');
+  t.deepEqual(parts.map((p) => p.Values?.[0]).sort(), years);
+  for (const p of parts) {
+    t.is(p.StorageDescriptor?.Location, `s3://${config.aws.bucket}/datalake/stock_market_data/year=${p.Values?.[0]}/`);
+    t.is(p.StorageDescriptor?.SerdeInfo?.SerializationLibrary, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    t.is(p.StorageDescriptor?.Columns?.length, spec.columns.length);
+  }
+});
+
+test.serial('staging and the DLQ are catalogued as gzip JSON tables partitioned by dt', async (t) => {
+  const st = await getTable('staging_stock_market_data');
+  t.is(st.Parameters?.classification, 'json');
+  t.is(st.Parameters?.compressionType, 'gzip');
+  t.is(st.StorageDescriptor?.SerdeInfo?.SerializationLibrary, 'org.openx.data.jsonserde.JsonSerDe');
+  t.is(st.StorageDescriptor?.InputFormat, 'org.apache.hadoop.mapred.TextInputFormat');
+  t.deepEqual(st.PartitionKeys?.map((k) => k.Name), ['dt']);
+  const cols = Object.fromEntries(st.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type]));
+  t.like(cols, { index: 'string', date: 'string', open: 'double', close_usd: 'double', _topic: 'string', _partition: 'int', _timestamp: 'string' });
+  const dlq = await getTable('dlq_stock_market_data');
+  const dcols = Object.fromEntries(dlq.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type]));
+  // the ETL's DLQ lines (stage, table, reason, source, envelope, raw); their envelope is NULL for lines that were not JSON
+  t.like(dcols, { reason: 'string', raw: 'string', stage: 'string', source: 'string', _offset: 'string' });
+  t.is(dlq.StorageDescriptor?.Location, `s3://${config.aws.bucket}/staging/_dlq/stock_market_data/`);
+});
+
+test.serial('a re-crawl reads no object; new objects are read alone and add only their partitions', async (t) => {
+  const again = (await runCrawl(config, log)) as CrawlReport;
+  t.is(again.objectsRead, 0);
+  t.deepEqual([again.tablesCreated, again.tablesUpdated, again.partitionsAdded], [[], [], 0]);
+  t.true((await listKeys(config, '_state/')).includes(`_state/crawler-${config.crawl.crawlerName}.json`));
+
+  const before = new Set([...(await listKeys(config, 'datalake/')), ...(await listKeys(config, 'staging/'))]);
+  const extra = [
+    { index: 'NEWX', date: '2030-01-02', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 100, close_usd: 1.5, event_time: '2030-01-02T21:00:00.000Z' },
+    { index: 'NEWX', date: '2030-01-03', open: 1.5, high: 2, low: 1, close: 1.75, adj_close: 1.75, volume: 200, close_usd: 1.75, event_time: '2030-01-03T21:00:00.000Z' },
+  ];
+  await stage.stage(extra, { dt: '2026-11-22' });
+  await runEtl(config, log);
+  const after = [...(await listKeys(config, 'datalake/')), ...(await listKeys(config, 'staging/'))].filter((k) => !before.has(k));
+  const third = (await runCrawl(config, log)) as CrawlReport;
+  t.is(third.objectsRead, after.length, `read only the new objects: ${after.join(', ')}`);
+  t.is(third.partitionsAdded, 2, 'year=2030 in the lake, dt=2026-11-22 in staging');
+  t.deepEqual(third.tablesUpdated, []);
+  const years = (await partitions('stock_market_data')).map((p) => p.Values?.[0]);
+  t.true(years.includes('2030'));
+
+  const engine = createQueryEngine(config, log);
+  try {
+    const r = await engine.query(`SELECT count(*) AS n, count_if("index" = 'NEWX') AS x FROM stock_market_data`);
+    t.deepEqual(r.rows, [[String(readCsv().length + 2), '2']]);
+  } finally {
+    engine.close();
+  }
+});
+
+test.serial('kafkalake run crawl prints the crawl and exits 0; --json gives the report', (t) => {
+  const file = twin.configFile({ aws: { bucket: config.aws.bucket }, crawl: { database: config.crawl.database, crawlerName: config.crawl.crawlerName } });
+  const cli = (args: string[]) => spawnSync(process.execPath, [`${PROJECT_ROOT}/dist/daemons/cli/main.js`, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const text = cli(['run', 'crawl', '--config', file]);
+  t.is(text.status, 0, text.stderr);
+  t.regex(text.stdout, new RegExp(`^crawl ${config.crawl.database}: \\d+ objects listed, 0 read; tables created: none`));
+  const json = cli(['run', 'crawl', '--json', '--config', file]);
+  t.is(json.status, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as CrawlReport;
+  t.is(report.objectsRead, 0);
+  t.is(report.database, config.crawl.database);
+});
