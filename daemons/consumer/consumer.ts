@@ -14,7 +14,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../lib/config/index.js';
-import { KafkalakeError, oneLine } from '../lib/errors.js';
+import { isRetriable, KafkalakeError, oneLine } from '../lib/errors.js';
 import type { Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -23,6 +23,9 @@ import { dtOf, objectKey } from './naming.js';
 import { toLine } from './records.js';
 import { findPosition } from './recovery.js';
 import { createStager, FencedError } from './stager.js';
+
+/** kafkajs' own errors (rebalance in progress, ...) are its to handle */
+const isKafkaError = (err: unknown): boolean => err instanceof Error && err.name.startsWith('KafkaJS');
 
 export interface ConsumerDeps {
   config: Readonly<Config>;
@@ -312,7 +315,21 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: c.partitionsConcurrently, eachBatch });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: c.partitionsConcurrently,
+      eachBatch: async (payload) => {
+        try {
+          await eachBatch(payload);
+        } catch (err) {
+          // kafkajs retries what eachBatch throws for ever; a failure retrying cannot fix (no such bucket,
+          // access denied) ends the service with its one line instead, and systemd decides
+          if (!isRetriable(err) && !(err instanceof FencedError) && !isKafkaError(err)) fail(err);
+          throw err;
+        }
+      },
+    });
   } catch (err) {
     clearInterval(timer);
     await consumer.disconnect().catch(() => undefined);

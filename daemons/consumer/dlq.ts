@@ -35,7 +35,7 @@ async function listKeys(d: DlqDeps, prefix: string): Promise<Array<{ key: string
     const page = await d.s3
       .send(new ListObjectsV2Command({ Bucket: d.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
       .catch((err: unknown) => {
-        throw wrap(err, `s3://${d.bucket}/${prefix}`, 'cannot list the DLQ');
+        throw wrap(err, `s3://${d.bucket}/${prefix}`, `cannot list the DLQ s3://${d.bucket}/${prefix}`);
       });
     for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -71,7 +71,7 @@ export async function readDlq(d: DlqDeps, key: string): Promise<DeadLetter[]> {
     const r = await d.s3.send(new GetObjectCommand({ Bucket: d.bucket, Key: key }));
     bytes = await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
   } catch (err) {
-    throw wrap(err, where, 'cannot read the DLQ object');
+    throw wrap(err, where, `cannot read ${where}`);
   }
   return gunzipSync(bytes)
     .toString('utf8')

@@ -31,7 +31,7 @@ async function listAll(deps: RecoveryDeps, prefix: string, delimiter?: string): 
         new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) }),
       );
     } catch (err) {
-      throw wrap(err, `s3://${deps.bucket}/${prefix}`, 'cannot list staging');
+      throw wrap(err, `s3://${deps.bucket}/${prefix}`, `cannot list s3://${deps.bucket}/${prefix}`);
     }
     for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);

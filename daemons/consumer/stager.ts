@@ -95,7 +95,7 @@ export function createStager({ s3, bucket, log, reportEveryMs = 10_000 }: Stager
         } catch (err) {
           if (err instanceof FencedError) throw err;
           if (ac.signal.aborted || !opts.isCurrent()) throw new FencedError(where);
-          if (!isRetriable(err)) throw wrap(err, where, 'cannot write staging object');
+          if (!isRetriable(err)) throw wrap(err, where, `cannot write ${where}`);
           failed(where, err);
           // still down after the retry budget: keep the group alive and try again
           await opts.heartbeat?.();

@@ -83,3 +83,19 @@ test('the full indexProcessed.csv replay lands in staging exactly once with ever
   t.is(after.objects, staged.objects);
   aws.destroy();
 });
+
+test('a missing bucket or topic ends consume --once with one line naming it', async (t) => {
+  t.timeout(2 * 60_000);
+  const topic = unique('nobucket');
+  await createTopic(stack.brokers, topic, 1);
+  await produce(stack.brokers, topic, [{ key: 'NYA', value: '{"index":"NYA"}' }]);
+  const noBucket = runCli(['consume', '--once', '--config', stack.configFile({ kafka: { topic }, aws: { bucket: 'kl-no-such-bucket' }, consumer: { groupId: unique('g') }, metrics: { enabled: false } })]);
+  t.is((await noBucket.exited).code, 1);
+  t.regex(noBucket.stderr(), /^kafkalake: .*(NoSuchBucket|does not exist).*$/m);
+  t.regex(noBucket.stderr(), /kl-no-such-bucket/);
+  t.notRegex(noBucket.stderr(), /^\s+at /m);
+
+  const noTopic = runCli(['consume', '--once', '--config', stack.configFile({ kafka: { topic: unique('missing') }, aws: { bucket: await stack.bucket() }, metrics: { enabled: false } })]);
+  t.is((await noTopic.exited).code, 1);
+  t.regex(noTopic.stderr(), /^kafkalake: cannot read the end offsets of topic missing-\w+: /m);
+});
