@@ -23,7 +23,7 @@ export function sessionSettings(database: string): string[] {
 export const MACROS: string[] = [
   `CREATE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)`,
   `CREATE TEMP MACRO to_unixtime(t) AS epoch(t)`,
-  `CREATE TEMP MACRO from_unixtime(n) AS make_timestamp(CAST(n * 1000000 AS BIGINT))`,
+  `CREATE TEMP MACRO from_unixtime(n) AS make_timestamp(CAST(round(n * 1000000.0) AS BIGINT))`,
   `CREATE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)`,
   `CREATE TEMP MACRO cardinality(x) AS len(x)`,
 ];

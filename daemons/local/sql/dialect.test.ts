@@ -1,0 +1,95 @@
+// The Athena/DuckDB differences the local engine handles, checked against DuckDB itself: each
+// setting and macro makes DuckDB give Trino's answer; rewrites keep the query's length.
+import test from 'ava';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { athenaType, LOCKDOWN, MACROS, referencedTables, rewrite, sessionSettings } from './dialect.js';
+import { errorPosition, queryError } from './errors.js';
+
+async function session() {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  await conn.run('CREATE SCHEMA kafkalake');
+  for (const s of [...sessionSettings('kafkalake'), ...MACROS, ...LOCKDOWN]) await conn.run(s);
+  const one = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()[0]?.map((v) => (v === null ? null : String(v)));
+  return { conn, one, close: () => (conn.closeSync(), instance.closeSync()) };
+}
+
+test('integer division, NULL order and time zone as Trino has them', async (t) => {
+  const s = await session();
+  try {
+    t.deepEqual(await s.one('SELECT 7 / 2, -7 / 2, 7.0 / 2'), ['3', '-3', '3.5']);
+    t.deepEqual(await s.one('SELECT list(x ORDER BY x DESC) FROM (VALUES (1), (NULL), (2)) t(x)'), ['[2, 1, NULL]']);
+    t.deepEqual(await s.one("SELECT current_setting('TimeZone')"), ['UTC']);
+  } finally {
+    s.close();
+  }
+});
+
+test('Trino functions DuckDB lacks, as macros', async (t) => {
+  const s = await session();
+  try {
+    t.deepEqual(await s.one("SELECT regexp_like('HSI', '^H'), regexp_like('N225', '^H')"), ['true', 'false']);
+    t.deepEqual(await s.one("SELECT to_unixtime(TIMESTAMP '1970-01-02 00:00:00')"), ['86400']);
+    t.deepEqual(await s.one('SELECT from_unixtime(86400)'), ['1970-01-02 00:00:00']);
+    t.deepEqual(await s.one('SELECT approx_distinct(x) FROM (VALUES (1), (1), (2)) t(x)'), ['2']);
+    t.deepEqual(await s.one('SELECT cardinality([1, 2, 3])'), ['3']);
+  } finally {
+    s.close();
+  }
+});
+
+test('the session is locked: no settings, no file access, no extensions', async (t) => {
+  const s = await session();
+  try {
+    await t.throwsAsync(s.conn.run('SET enable_external_access = true'), { message: /lock/i });
+    await t.throwsAsync(s.conn.run("SELECT * FROM read_csv('/etc/passwd')"), { message: /disabled by configuration/ });
+    await t.throwsAsync(s.conn.run("COPY (SELECT 1) TO '/tmp/kafkalake-should-not-exist.csv'"), { message: /disabled by configuration/ });
+    await t.throwsAsync(s.conn.run('LOAD httpfs'), { message: /./ });
+  } finally {
+    s.close();
+  }
+});
+
+test('rewrite blanks the awsdatacatalog prefix and keeps every position', (t) => {
+  const q = 'SELECT * FROM awsdatacatalog.kafkalake.t JOIN "AwsDataCatalog" . kafkalake.u ON true';
+  const r = rewrite(q);
+  t.is(r.length, q.length);
+  t.is(r.replace(/ +/g, ' '), 'SELECT * FROM kafkalake.t JOIN kafkalake.u ON true');
+  t.is(rewrite("SELECT 'awsdatacatalog'"), "SELECT 'awsdatacatalog'");
+});
+
+test('result types in Athena’s names', (t) => {
+  t.deepEqual(['HUGEINT', 'BIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'VARCHAR', 'DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'DECIMAL(18,3)'].map(athenaType), [
+    'bigint',
+    'bigint',
+    'integer',
+    'double',
+    'real',
+    'varchar',
+    'date',
+    'timestamp',
+    'timestamp with time zone',
+    'decimal',
+  ]);
+});
+
+test('referenced tables are the catalog’s names used as words', (t) => {
+  t.deepEqual(referencedTables('SELECT * FROM Stock_Market_Data s JOIN dlq_x ON 1=1', ['stock_market_data', 'dlq_x', 'staging_stock_market_data']), ['dlq_x', 'stock_market_data']);
+});
+
+test('DuckDB errors become one line with the line and column in the user’s query', async (t) => {
+  const s = await session();
+  try {
+    const sql = 'SELECT 1,\n   2 FORM t';
+    const err = await s.conn.run(sql).catch((e: unknown) => e);
+    t.deepEqual(errorPosition((err as Error).message, sql), { line: 2, column: 11 });
+    const q = queryError(err, sql, 'query', 'kafkalake');
+    t.is(q.message, 'SYNTAX_ERROR: line 2:11: syntax error at or near "t"');
+    const long = `SELECT ${Array.from({ length: 40 }, (_, i) => `c${i}`).join(', ')} FROM nosuch`;
+    const e2 = await s.conn.run(long).catch((e: unknown) => e);
+    const q2 = queryError(e2, long, 'query', 'kafkalake');
+    t.is(q2.message, `TABLE_NOT_FOUND: line 1:${long.indexOf('nosuch') + 1}: table nosuch does not exist in database kafkalake`);
+  } finally {
+    s.close();
+  }
+});
