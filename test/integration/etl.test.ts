@@ -122,6 +122,7 @@ test.serial('the CSV replay (with re-staged duplicates) becomes exactly the 104,
 
   const r = await etl();
   t.is(r.code, 0, r.stderr);
+  t.log(r.stdout.trim());
   t.regex(r.stdout, /etl stock_market_data: \d+ staging objects, \d+ rows read, 0 rejected; /);
   t.regex(r.stdout, /57 partitions rewritten \(57 files, 104224 rows\)/);
   const lake = await localCopy();
@@ -179,6 +180,7 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
 
   const r = await etl();
   t.is(r.code, 0, r.stderr);
+  t.log(r.stdout.trim());
   t.regex(r.stdout, /, 2 rejected \(DLQ: 1 objects\); 3 partitions rewritten/);
   const lake = await localCopy();
   const db = await duck();
