@@ -92,6 +92,32 @@ async function confluent(stack: TestStack, n: number, dir: string): Promise<Meas
   return { recordsPerS: Math.round(j.records / secs), recordBytes: j.bytes / j.records, mbPerS: j.bytes / secs / 1e6 };
 }
 
+/** What the figures mean and what was tried; kept with the table so a re-run keeps it. */
+export const NOTES = `Reading the figures:
+
+- ProducerPerformance sends one random 200-byte payload over and over; kafkalake builds, stamps and
+  serialises a fresh JSON record per message (~4–6 µs of CPU each, measured alone), so part of the gap is
+  the work itself.
+- On this 2-core machine the client and the broker share the cores (and other jobs share the machine):
+  a multi-threaded JVM client gets a bigger share of a busy machine than node's single thread. Run the
+  bench on an idle machine for a fair ratio; the CPU cost per record is the load-independent figure
+  (one measurement, 200,000 records: kafkalake 6.7 CPU-s, ProducerPerformance 4.9 CPU-s, each with its
+  start-up).
+- What was tried with kafkajs: sendBatch with large batches; several batches in flight across partitions
+  (kafkajs allows an idempotent producer one request in flight per broker, so the producer runs one
+  idempotent producer per group of partitions, \`producer.maxInFlight\` of them); acks -1; partition
+  computed once per key; event_time stamped once per batch. Batch sizes 600–6,000 and 3–6 lanes made no
+  difference beyond the noise. Profiles show kafkajs' own per-record encoding (JS varints, a buffer per
+  record, CRC32C in JS) and garbage collection as the largest costs, and kafkajs groups a batch by partition
+  with an array copy per message (quadratic in records per partition per request), which is why very
+  large batches do not help.
+- @confluentinc/kafka-javascript (librdkafka): a plain \`npm install\` fails here (its prebuilt binary is
+  downloaded from outside the package registry, and the static source build downloads zlib, OpenSSL, zstd and
+  curl sources). With \`CKJS_LINKING=dynamic\` it builds librdkafka from the bundled source against the
+  system's libraries in ~4.5 minutes (2 busy cores). Its row above is measured with such a build outside
+  the project (\`KAFKALAKE_BENCH_CONFLUENT=<package dir>\`). As it does not install in a plain fresh
+  \`npm ci\`, the client is not selectable in config; kafkajs stays the one client.`;
+
 interface Row {
   name: string;
   runs: Measured[];
@@ -146,6 +172,8 @@ export const producerBench: Benchmark = {
       table(rows, pp),
       '',
       `Ratio kafkajs / ProducerPerformance (records/s, medians): **${ratio.toFixed(2)}** (target ≥ 0.5).`,
+      '',
+      NOTES,
     ].join('\n');
   },
 };
