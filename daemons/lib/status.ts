@@ -244,7 +244,7 @@ export function problemsOf(r: StatusReport): string[] {
     if (!s.ok) p.push(`${name}: ${s.error}`);
   }
   if (r.daemons.ok) for (const d of r.daemons.value) if (d.state === 'down') p.push(`${d.daemon} is down (${d.heartbeatAgeS === null ? 'no heartbeat' : `last heartbeat ${d.heartbeatAgeS} s ago`})`);
-  if (r.jobs.ok) for (const j of r.jobs.value) if (j.last && j.last.outcome !== 'succeeded') p.push(`job ${j.name}: last run ${j.last.outcome}${j.last.error ? `: ${j.last.error}` : ''}`);
+  if (r.jobs.ok) for (const j of r.jobs.value) if (j.last && j.last.outcome !== 'succeeded' && j.last.outcome !== 'stopped') p.push(`job ${j.name}: last run ${j.last.outcome}${j.last.error ? `: ${j.last.error}` : ''}`);
   if (r.alarms.ok) for (const a of r.alarms.value.inAlarm) p.push(`alarm ${a.name} in ALARM`);
   return p;
 }

@@ -24,7 +24,8 @@ export interface Job {
   run(signal: AbortSignal): Promise<JobResult>;
 }
 
-export type Outcome = 'succeeded' | 'failed' | 'timed-out';
+/** stopped: the scheduler shut down during the run (not a failure of the job) */
+export type Outcome = 'succeeded' | 'failed' | 'timed-out' | 'stopped';
 export type Reason = 'schedule' | 'catch-up' | 'dependency' | 'manual';
 
 /** One run as kept in the history. */

@@ -69,6 +69,8 @@ test('a fire while the job still runs is skipped, logged and counted: never two 
   const skipped = history.current().jobs.slow?.skipped ?? 0;
   t.true(skipped >= 2, `skipped ${skipped}`);
   t.is(metrics.counts.get('JobSkipped {"Job":"slow"}'), skipped);
+  t.is(history.current().jobs.slow?.runs[0]?.outcome, 'stopped', 'the run cut by close() is recorded as stopped, not failed');
+  t.is(metrics.counts.get('JobFailure {"Job":"slow"}'), undefined);
 });
 
 test('a run past its timeout is aborted and recorded as timed out, even when the job ignores the signal', async (t) => {
@@ -186,6 +188,8 @@ test('dependencies: crawl runs after an ETL run that changed something (not othe
     keepRuns: 10,
   });
   await s.start();
+  t.is(await s.trigger('report'), undefined, 'the crawl never succeeded: nothing to report on yet');
+  t.deepEqual(events, []);
   const etl = s.trigger('etl');
   await sleep(100);
   const report = s.trigger('report'); // fired while the ETL runs: waits for the ETL and then the crawl it starts

@@ -99,7 +99,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const ac = new AbortController();
     const timeout = new KafkalakeError(`timed out after ${job.timeoutMs} ms`, { where: `job ${job.name}` });
     const timer = setTimeout(() => ac.abort(timeout), job.timeoutMs);
-    const onStop = () => ac.abort(new KafkalakeError('stopped: the scheduler is shutting down', { where: `job ${job.name}` }));
+    const stopped = new KafkalakeError('stopped: the scheduler is shutting down', { where: `job ${job.name}` });
+    const onStop = () => ac.abort(stopped);
     stopping.signal.addEventListener('abort', onStop, { once: true });
     let attempts = 0;
     const jlog = log.child({ job: job.name });
@@ -138,7 +139,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       summary = r.summary;
       changed = r.changed;
     } catch (err) {
-      outcome = ac.signal.aborted && ac.signal.reason === timeout ? 'timed-out' : 'failed';
+      outcome = ac.signal.aborted && ac.signal.reason === timeout ? 'timed-out' : ac.signal.aborted && ac.signal.reason === stopped ? 'stopped' : 'failed';
       error = oneLine(err);
       retriable = isRetriable(err);
     } finally {
@@ -158,9 +159,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     };
     metrics?.timing('JobDuration', durationMs, dims(job));
     const ok = outcome === 'succeeded';
-    metrics?.count(ok ? 'JobSuccess' : 'JobFailure', 1, dims(job));
-    metrics?.count(ok ? 'JobSuccess' : 'JobFailure', 1, kindDims(job));
+    const counter = ok ? 'JobSuccess' : outcome === 'stopped' ? 'JobStopped' : 'JobFailure';
+    metrics?.count(counter, 1, dims(job));
+    metrics?.count(counter, 1, kindDims(job));
     if (ok) jlog.info('job succeeded', { reason, durationMs, attempts: rec.attempts, changed, summary });
+    else if (outcome === 'stopped') jlog.warn('job stopped by the shutdown', { reason, durationMs });
     else jlog.error(`job ${outcome}`, { reason, durationMs, attempts: rec.attempts, error, retriable });
     if (hist) {
       hist = addRun(hist, rec, deps.keepRuns);
@@ -197,6 +200,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await Promise.all(busy);
       }
       if (closed) return undefined;
+      // a job that follows another does not run before that one has succeeded once (no table to report on)
+      const dep = job.dependsOn;
+      if (dep && hist && !hist.jobs[dep]?.runs.some((r) => r.outcome === 'succeeded')) {
+        log.info('job not run: its dependency has not succeeded yet', { job: job.name, dependsOn: dep, reason });
+        metrics?.count('JobNotReady', 1, dims(job));
+        return undefined;
+      }
       return await runOnce(job, reason);
     } finally {
       running.delete(job.name);
