@@ -11,6 +11,10 @@ VERSION=3   # bump when the package list or the setup below changes
 say() { printf 'build-image: %s\n' "$*" >&2; }
 fail() { printf 'build-image: %s\n' "$*" >&2; exit 1; }
 
+mkdir -p "$CACHE"
+# One builder at a time (two test files may start at once on a fresh machine).
+exec 9>"$CACHE/.image.lock"
+flock -w 900 9 || fail "another build of the image holds $CACHE/.image.lock"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$VERSION" ]; then exit 0; fi
 [ "$(id -u)" = 0 ] || fail "debootstrap needs root (run the test as root)"
 command -v debootstrap >/dev/null || fail "debootstrap is missing (apt-get install debootstrap)"

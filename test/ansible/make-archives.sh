@@ -11,6 +11,8 @@ LIB=${2:?usage: make-archives.sh CACHE_DIR LIB_DIR}
 fail() { printf 'make-archives: %s\n' "$*" >&2; exit 1; }
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+exec 9>"$CACHE/.lock"
+flock -w 300 9 || fail "another run holds $CACHE/.lock"
 KAFKA_JAR=$(ls "$LIB"/kafka_2.13-*.jar 2>/dev/null | head -n1) || true
 [ -n "$KAFKA_JAR" ] || fail "no kafka_2.13-*.jar in $LIB (run npm run setup)"
 KV=$(basename "$KAFKA_JAR" .jar | sed 's/^kafka_2.13-//')

@@ -26,6 +26,9 @@ for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
 # shellcheck disable=SC2086
 fp=$( (find $present node_modules/.package-lock.json -type f ! -name '*.test.js' ! -name '*.test.js.map' -printf '%p %s %T@\n' | sort) | sha256sum | cut -d' ' -f1)
 mkdir -p "$(dirname "$OUT")"
+# one packer at a time per bundle path
+exec 9>"$OUT.lock"
+flock -w 600 9 || fail "another build holds $OUT.lock"
 if [ -f "$OUT" ] && [ "$(cat "$OUT.fingerprint" 2>/dev/null)" = "$fp" ]; then echo unchanged; exit 0; fi
 
 work=$(mktemp -d)
