@@ -22,9 +22,11 @@ fi
 PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data"
 present=""
 for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
-# Cheap fingerprint of the inputs (paths, sizes, times): skip the tarball when nothing moved.
+# Fingerprint of the inputs' contents (node_modules by its lock): skip the tarball when nothing changed,
+# even if a rebuild rewrote the same files.
 # shellcheck disable=SC2086
-fp=$( (find $present node_modules/.package-lock.json -type f ! -name '*.test.js' ! -name '*.test.js.map' -printf '%p %s %T@\n' | sort) | sha256sum | cut -d' ' -f1)
+fp=$(find $present node_modules/.package-lock.json -type f ! -name '*.test.js' ! -name '*.test.js.map' -print0 \
+  | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 mkdir -p "$(dirname "$OUT")"
 # one packer at a time per bundle path
 exec 9>"$OUT.lock"
