@@ -19,6 +19,8 @@ export interface Job {
    * reported `changed`; with a cron, a fire waits while the dependency is running.
    */
   dependsOn?: string;
+  /** jobs of one group run one at a time (the saved reports share the SQL engine's cache) */
+  group?: string;
   /** a run still going after this long is aborted (its signal fires) and recorded as timed out */
   timeoutMs: number;
   run(signal: AbortSignal): Promise<JobResult>;

@@ -63,6 +63,7 @@ export function buildJobs(deps: JobsDeps): Job[] {
       name: `report-${r.name}`,
       kind: 'report',
       cron,
+      group: 'reports',
       ...(crawl ? { dependsOn: 'crawl' } : {}),
       timeoutMs: config.reports.timeoutMs + 60_000, // the query's own timeout stops it first
       run: adapter(report, deps, [r.name], () => false),

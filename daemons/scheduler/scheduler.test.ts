@@ -206,6 +206,27 @@ test('dependencies: crawl runs after an ETL run that changed something (not othe
   t.deepEqual(events, ['etl:start', 'etl:end']);
 });
 
+test('jobs of one group run one at a time, in the order they fired', async (t) => {
+  const events: string[] = [];
+  const step = (name: string) => async () => {
+    events.push(`${name}:start`);
+    await sleep(150);
+    events.push(`${name}:end`);
+    return { changed: false };
+  };
+  const s = createScheduler({
+    jobs: ['a', 'b', 'c'].map((n) => job(n, { cron: '0 0 1 1 *', group: 'reports', run: step(n) })),
+    history: memoryHistory(),
+    log,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  await Promise.all(['a', 'b', 'c'].map((n) => s.trigger(n)));
+  await s.close();
+  t.deepEqual(events, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
+});
+
 test('a schedule missed while the daemon was down runs once on start, not once per missed fire', async (t) => {
   const hourAgo = new Date(Date.now() - 3600_000).toISOString();
   const recent = new Date(Date.now() - 500).toISOString();

@@ -71,6 +71,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const tasks: ScheduledTask[] = [];
   const stopping = new AbortController();
   let saving: Promise<void> = Promise.resolve();
+  /** the tail of each group's queue: a run of the group starts after the one before it ends */
+  const groupTails = new Map<string, Promise<void>>();
   let closed = false;
 
   const persist = () => {
@@ -200,6 +202,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await Promise.all(busy);
       }
       if (closed) return undefined;
+      if (job.group) {
+        const before = groupTails.get(job.group) ?? Promise.resolve();
+        const mine = running.get(job.name)!;
+        groupTails.set(job.group, before.then(() => mine));
+        await before;
+        if (closed) return undefined;
+      }
       // a job that follows another does not run before that one has succeeded once (no table to report on)
       const dep = job.dependsOn;
       if (dep && hist && !hist.jobs[dep]?.runs.some((r) => r.outcome === 'succeeded')) {
