@@ -54,7 +54,7 @@ export function createReporter(deps: ReportDeps) {
       deps.log.info('report written', { report: q.name, rows: r.rows.length, key, queryId: r.queryId, pruned });
       return { name: q.name, ok: true, rows: r.rows.length, report: deps.bucket.uri(key), queryId: r.queryId, outputLocation: r.outputLocation, durationMs: Date.now() - t0, pruned };
     } catch (err) {
-      deps.log.error('report failed', { report: q.name, err: oneLine(err) });
+      // returned, not logged: the caller says it once (kafkalake run: one line; the scheduler: its run log)
       return { name: q.name, ok: false, durationMs: Date.now() - t0, error: oneLine(err) };
     }
   }

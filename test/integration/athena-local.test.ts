@@ -1,0 +1,101 @@
+// The local Athena (DuckDB over the twin's catalog) as users meet it: `kafkalake query` in its three
+// formats, failures as one line with the position, statements that are not queries refused, nothing
+// written or read outside the engine's cache, and `kafkalake run report` naming a report that is not there.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { parse } from 'csv-parse/sync';
+import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
+import type { Config } from '../../daemons/lib/config/index.js';
+import { createLogger } from '../../daemons/lib/log.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { buildLakeFromCsv, listKeys, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
+
+let twin: Twin;
+let config: Readonly<Config>;
+let file: string;
+const log = createLogger({ daemon: 'athena-local-test', level: 'warn', stream: process.stderr });
+const cli = (args: string[]) => spawnSync(process.execPath, [`${PROJECT_ROOT}/dist/daemons/cli/main.js`, ...args, '--config', file], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+
+test.before(async () => {
+  twin = await startTwin();
+  const bucket = await twin.bucket();
+  const over = { aws: { bucket }, crawl: { database: unique('kl_q').replace(/-/g, '_'), crawlerName: unique('crawler') } };
+  config = twin.config(over);
+  file = twin.configFile(over);
+  await buildLakeFromCsv(config);
+  await runCrawl(config, log);
+});
+
+test.after.always(async () => {
+  await twin?.stop();
+});
+
+const COUNT_SQL = `SELECT "index", count(*) AS days FROM stock_market_data WHERE "index" IN ('HSI', 'N225') GROUP BY "index" ORDER BY "index"`;
+const counts = () => {
+  const rows = readCsv();
+  return ['HSI', 'N225'].map((i) => [i, rows.filter((r) => r.index === i).length]);
+};
+
+test.serial('kafkalake query --format json|csv|table', async (t) => {
+  const json = cli(['query', COUNT_SQL, '--format', 'json']);
+  t.is(json.status, 0, json.stderr);
+  t.deepEqual(
+    (JSON.parse(json.stdout) as Array<{ index: string; days: string }>).map((r) => [r.index, Number(r.days)]),
+    counts(),
+  );
+  t.regex(json.stderr, /^2 rows; query [0-9a-f-]{36} \(duckdb, [\d.]+ s\) → s3:\/\/\S+\/athena-results\/[0-9a-f-]{36}\.csv\n$/);
+  const id = /query ([0-9a-f-]{36})/.exec(json.stderr)![1]!;
+  t.true((await listKeys(config, 'athena-results/')).includes(`athena-results/${id}.csv`));
+
+  const csv = cli(['query', COUNT_SQL, '--format', 'csv']);
+  t.is(csv.status, 0, csv.stderr);
+  t.deepEqual(parse(csv.stdout), [['index', 'days'], ...counts().map(([i, n]) => [String(i), String(n)])]);
+  t.true(csv.stdout.startsWith('"index","days"\n'));
+
+  const table = cli(['query', COUNT_SQL]);
+  t.is(table.status, 0, table.stderr);
+  const lines = table.stdout.trimEnd().split('\n');
+  t.is(lines.length, 4);
+  t.regex(lines[0]!, /^index +\| days$/);
+  t.regex(lines[2]!, new RegExp(`^HSI +\\| ${counts()[0]![1]}$`));
+});
+
+function failsWith(t: { is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp) => void }, args: string[], re: RegExp, status = 1) {
+  const r = cli(args);
+  t.is(r.status, status, r.stdout);
+  t.is(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr} (${args.join(' ')})`);
+  t.regex(r.stderr, re);
+}
+
+test.serial('bad SQL, a missing table or column: one line with the error and its line:column', (t) => {
+  failsWith(t, ['query', 'SELECT "index"\nFORM stock_market_data'], /^kafkalake: .*SYNTAX_ERROR: line 2:6: syntax error at or near "stock_market_data"/);
+  failsWith(t, ['query', 'SELECT * FROM stock_market_dta'], /^kafkalake: .*TABLE_NOT_FOUND: line 1:15: table stock_market_dta does not exist in database kl_q_/);
+  failsWith(t, ['query', 'SELECT nosuch FROM stock_market_data'], /^kafkalake: .*COLUMN_OR_TYPE_ERROR: line 1:8: Referenced column "nosuch" not found/);
+  failsWith(t, ['query', 'SELECT 1', '--format', 'xml'], /^kafkalake: .*--format must be one of table, csv, json, got "xml"/, 2);
+});
+
+test.serial('read-only: writes, file access, extension loading and settings are refused, nothing is written', (t) => {
+  const out = path.join(twin.dir, 'leak.csv');
+  failsWith(t, ['query', `COPY (SELECT 1) TO '${out}'`], /^kafkalake: .*(PERMISSION_DENIED|NOT_SUPPORTED)/);
+  t.false(existsSync(out));
+  failsWith(t, ['query', "SELECT * FROM read_csv('/etc/passwd')"], /^kafkalake: .*PERMISSION_DENIED: line 1:15: Cannot access file "\/etc\/passwd"/);
+  failsWith(t, ['query', 'CREATE TABLE x AS SELECT 1'], /^kafkalake: .*NOT_SUPPORTED: only queries .* this is a CREATE statement/);
+  failsWith(t, ['query', 'INSTALL httpfs'], /^kafkalake: .*NOT_SUPPORTED: .* this is a LOAD statement/);
+  failsWith(t, ['query', "ATTACH '/tmp/x.duckdb'"], /^kafkalake: .*(NOT_SUPPORTED|PERMISSION_DENIED)/);
+  failsWith(t, ['query', 'SET enable_external_access = true'], /^kafkalake: .*NOT_SUPPORTED: .* this is a SET statement/);
+  failsWith(t, ['query', 'SELECT 1; DROP TABLE stock_market_data'], /^kafkalake: .*2 statements: run one query at a time/);
+  const ok = cli(['query', 'SELECT count(*) AS n FROM stock_market_data', '--format', 'json']);
+  t.deepEqual(JSON.parse(ok.stdout), [{ n: String(readCsv().length) }], 'the table is intact');
+});
+
+test.serial('kafkalake run report: an unknown name lists the known ones; a known one writes its file', async (t) => {
+  failsWith(t, ['run', 'report', 'nosuch'], /^kafkalake: .*no saved query "nosuch"; known: best_worst_days, daily_ohlc, data_quality, freshness, rolling_30d_close_usd, yearly_ohlc, all/);
+  const r = cli(['run', 'report', 'yearly_ohlc']);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^report yearly_ohlc: \d+ rows → s3:\/\/\S+\/reports\/yearly_ohlc\/\d{4}-\d{2}-\d{2}\.csv \(query [0-9a-f-]{36}, [\d.]+ s\)\n$/);
+  t.is((await listKeys(config, 'reports/yearly_ohlc/')).length, 1);
+  // data_quality needs the DLQ table, which this lake has not: the failure names the report and the table
+  failsWith(t, ['run', 'report', 'data_quality'], /^kafkalake: .*1 of 1 reports failed: data_quality: TABLE_NOT_FOUND: line \d+:\d+: table dlq_stock_market_data does not exist/);
+});
