@@ -97,10 +97,10 @@ test.serial('staging and the DLQ are catalogued as gzip JSON tables partitioned 
   t.is(st.StorageDescriptor?.SerdeInfo?.SerializationLibrary, 'org.openx.data.jsonserde.JsonSerDe');
   t.is(st.StorageDescriptor?.InputFormat, 'org.apache.hadoop.mapred.TextInputFormat');
   t.deepEqual(st.PartitionKeys?.map((k) => k.Name), ['dt']);
-  const cols: Record<string, string | undefined> = Object.fromEntries(st.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type]));
+  const cols = Object.fromEntries(st.StorageDescriptor!.Columns!.map((c): [string, string] => [c.Name ?? '', c.Type ?? '']));
   t.like(cols, { index: 'string', date: 'string', open: 'double', close_usd: 'double', _topic: 'string', _partition: 'int', _timestamp: 'string' });
   const dlq = await getTable('dlq_stock_market_data');
-  const dcols: Record<string, string | undefined> = Object.fromEntries(dlq.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type]));
+  const dcols = Object.fromEntries(dlq.StorageDescriptor!.Columns!.map((c): [string, string] => [c.Name ?? '', c.Type ?? '']));
   // the ETL's DLQ lines (stage, table, reason, source, envelope, raw); their envelope is NULL for lines that were not JSON
   t.like(dcols, { reason: 'string', raw: 'string', stage: 'string', source: 'string', _offset: 'string' });
   t.is(dlq.StorageDescriptor?.Location, `s3://${config.aws.bucket}/staging/_dlq/stock_market_data/`);
