@@ -57,7 +57,13 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
     log,
   });
   log.info('producing', { topic, source: p.source, ...(p.source === 'csv' ? { file: p.file, loop: p.loop } : { seed: p.seed }), rate: p.rate, limit: p.limit, partitions: sink.partitionCount, lanes: sink.lanes });
-  const report = setInterval(() => log.info('progress', { topic, ...stats.snapshot() }), p.statsIntervalMs);
+  // rate: the average since the start; recentRate: records/s over the last interval
+  let lastSent = 0;
+  const report = setInterval(() => {
+    const snap = stats.snapshot();
+    log.info('progress', { topic, ...snap, recentRate: Math.round(((snap.sent - lastSent) * 1000) / p.statsIntervalMs) });
+    lastSent = snap.sent;
+  }, p.statsIntervalMs);
   report.unref();
   const done = pump({
     source,
