@@ -1,0 +1,27 @@
+-- name: staging_stock_market_data
+-- description: The raw staging objects the consumer writes (gzip JSON lines, one per Kafka record, envelope included), partitioned by arrival date dt. Replace ${BUCKET}; then MSCK REPAIR TABLE staging_stock_market_data.
+-- Values are read as the producer sent them; _timestamp is ISO-8601 text or epoch milliseconds, so string.
+CREATE EXTERNAL TABLE IF NOT EXISTS staging_stock_market_data (
+  `index` string,
+  `date` string,
+  open double,
+  high double,
+  low double,
+  close double,
+  adj_close double,
+  volume double,
+  close_usd double,
+  event_time string,
+  _topic string,
+  _partition int,
+  _offset bigint,
+  _timestamp string,
+  _key string
+)
+PARTITIONED BY (dt string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true')
+STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://${BUCKET}/staging/stock_market_data/'
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip')
