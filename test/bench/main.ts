@@ -8,11 +8,13 @@ import { consumerBench } from './consumer.js';
 import { etlBench } from './etl.js';
 import { type Benchmark, type BenchContext, writeSection } from './harness.js';
 import { producerBench } from './producer.js';
+import { reportsBench } from './reports.js';
 
 const BENCHMARKS: Benchmark[] = [
   etlBench,
   producerBench,
   consumerBench,
+  reportsBench,
 ];
 
 async function main(): Promise<number> {
