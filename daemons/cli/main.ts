@@ -5,6 +5,10 @@ import type { Command } from './context.js';
 import { UsageError } from './context.js';
 import { COMMANDS } from './commands.js';
 
+// The AWS SDK prints a multi-line NodeVersionSupportWarning on node < 22 into every daemon's journal. The
+// locked SDK versions support node 20; the note about node 22 for future SDK releases is in the docs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
