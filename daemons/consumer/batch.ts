@@ -64,5 +64,12 @@ export function trimThrough(b: Batch, offset: number): Batch | undefined {
   return { ...b, first: offset + 1, lines, offsets, dead, deadOffsets, bytes };
 }
 
-/** newline-delimited text, one line per record, a newline after the last */
-export const ndjson = (lines: string[]): string => (lines.length ? `${lines.join('\n')}\n` : '');
+/**
+ * Newline-delimited bytes, one line per record, a newline after the last. Built in slices of lines, so the
+ * text lives outside the JS heap (Buffers) instead of as one more heap string as large as the batch.
+ */
+export function ndjson(lines: string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += 1000) parts.push(Buffer.from(`${lines.slice(i, i + 1000).join('\n')}\n`, 'utf8'));
+  return Buffer.concat(parts);
+}

@@ -72,6 +72,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
 
   if (!bucket) throw new KafkalakeError('no bucket configured (aws.bucket)', { where: 'config aws.bucket' });
 
+  // open batches are JS strings on the worker's heap: keep them to a third of it, whatever the config says
+  const maxBuffered = Math.min(c.maxBufferedBytes, Math.floor((c.maxHeapMb * 1048576) / 3));
   const parts = new Map<number, PartitionState>();
   let generation = 0;
   let buffered = 0;
@@ -249,10 +251,10 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         buffered += o.line.length + 1;
         const end = st.closeAt !== undefined && off >= st.closeAt;
         const target = targets?.get(p);
-        if (isFull(st.batch, limits) || end || (target !== undefined && off >= target)) await flush(p, st, heartbeat);
+        if (isFull(st.batch, limits) || end || (target !== undefined && off >= target) || buffered > maxBuffered) await flush(p, st, heartbeat);
         if (gen !== generation || closing) return;
       }
-      if (buffered > c.maxBufferedBytes && st.batch) await flush(p, st, heartbeat);
+      if (buffered > maxBuffered && st.batch) await flush(p, st, heartbeat);
       const hw = Number(batch.highWatermark);
       metrics.gauge('ConsumerLag', Math.max(0, hw - 1 - lastInBatch), { topic, extra: { Partition: String(p) } });
     });
@@ -335,7 +337,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     await consumer.disconnect().catch(() => undefined);
     throw new KafkalakeError(`cannot start consuming ${topic}: ${oneLine(err)}`, { where: `kafka ${config.kafka.brokers.join(',')}`, cause: err });
   }
-  log.info('consuming', { groupId: c.groupId, bucket, prefix });
+  log.info('consuming', { groupId: c.groupId, bucket, prefix, maxBufferedBytes: maxBuffered });
   if (targets?.size === 0) finish();
 
   let closed: Promise<void> | undefined;

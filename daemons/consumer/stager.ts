@@ -29,7 +29,7 @@ export interface PutOptions {
 
 export interface Stager {
   /** gzip and PUT; resolves with the PUT's milliseconds */
-  put(key: string, text: string, opts: PutOptions): Promise<{ ms: number; bytes: number }>;
+  put(key: string, data: Buffer, opts: PutOptions): Promise<{ ms: number; bytes: number }>;
   /** since when S3 has been failing, or undefined */
   downSince(): number | undefined;
 }
@@ -60,9 +60,9 @@ export function createStager({ s3, bucket, log, reportEveryMs = 10_000 }: Stager
 
   return {
     downSince: () => down,
-    async put(key, text, opts) {
+    async put(key, data, opts) {
       const where = `s3://${bucket}/${key}`;
-      const body = await gzip(Buffer.from(text, 'utf8'));
+      const body = await gzip(data);
       while (true) {
         if (!opts.isCurrent()) throw new FencedError(where);
         const ac = new AbortController();
