@@ -1,6 +1,7 @@
 // kafkalake produce — produce in the foreground: replay a CSV file or simulate ticks, a progress line on a
 // terminal (stderr), a summary at the end (stdout); exit 1 if any record failed. Ctrl-C / SIGTERM stop it
 // gracefully: what was taken is sent and acknowledged, then the summary.
+import path from 'node:path';
 import { oneLine } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import type { BadRow } from '../producer/csv-source.js';
@@ -40,7 +41,7 @@ function overrides(v: Partial<Record<keyof typeof options, string | boolean>>): 
     limit: limit ?? 0,
   };
   if (source) producer.source = source;
-  if (v.file !== undefined) producer.file = v.file;
+  if (v.file !== undefined) producer.file = path.resolve(v.file as string); // relative to where the command runs
   if (seed !== undefined) producer.seed = seed;
   return { producer, ...(v.topic !== undefined ? { kafka: { topic: v.topic } } : {}) };
 }
