@@ -159,8 +159,9 @@ async function incrementalCrawl(twin: Twin, total: number, say: (l: string) => v
     const b = bucketOf(aws.s3, bucket);
     const keys = Array.from({ length: total }, (_, i) => `datalake/inc/part=${String(i % 100).padStart(3, '0')}/f-${String(i).padStart(6, '0')}.parquet`);
     await pool(keys, 16, (k) => b.put(k, body));
+    const database = unique('bench_inc').replace(/-/g, '_');
     const crawler = () =>
-      createCrawler({ glue: aws.glue, bucket: b, name: 'bench-inc', database: unique('bench_inc').replace(/-/g, '_'), targets: [{ path: 'datalake/', tablePrefix: '', exclude: [] }], schemaChangePolicy: 'UPDATE_IN_DATABASE', deleteBehavior: 'LOG', log });
+      createCrawler({ glue: aws.glue, bucket: b, name: 'bench-inc', database, targets: [{ path: 'datalake/', tablePrefix: '', exclude: [] }], schemaChangePolicy: 'UPDATE_IN_DATABASE', deleteBehavior: 'LOG', log });
     const full = await crawler().run();
     say(`bench reports: full crawl of ${total} objects: ${full.durationMs} ms`);
     const inc: number[] = [];
