@@ -1,7 +1,7 @@
 // The bucket as the crawler, the local SQL engine and the reports see it: list, whole or ranged
 // reads, writes and deletes through the S3 client (the twin in local mode). Keys are bucket-relative.
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -61,12 +61,14 @@ export function bucketOf(s3: S3Client, name: string): Bucket {
       }
     },
     async download(key, file) {
-      const tmp = `${file}.part`;
+      // a unique temporary name: two processes filling the same cache must not share one (the rename is atomic)
+      const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.part`;
       try {
         const r = await s3.send(new GetObjectCommand({ Bucket: name, Key: key }));
         await pipeline(r.Body as Readable, createWriteStream(tmp));
         await rename(tmp, file);
       } catch (err) {
+        await rm(tmp, { force: true });
         throw wrap(err, uri(key), 'cannot download object');
       }
     },
