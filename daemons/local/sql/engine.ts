@@ -66,14 +66,19 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
   async function query(sql: string, where = 'query'): Promise<QueryResult> {
     const t0 = Date.now();
     const text = rewrite(sql);
-    const dbFile = await snapshot(text);
-    const instance = await DuckDBInstance.create(dbFile, {
-      access_mode: 'READ_ONLY',
-      threads: String(deps.threads),
-      memory_limit: `${deps.memoryMb}MB`,
-      temp_directory: path.join(deps.cacheDir, 'tmp'),
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
+    const open = async () =>
+      DuckDBInstance.create(await snapshot(text), {
+        access_mode: 'READ_ONLY',
+        threads: String(deps.threads),
+        memory_limit: `${deps.memoryMb}MB`,
+        temp_directory: path.join(deps.cacheDir, 'tmp'),
+        autoinstall_known_extensions: 'false',
+        autoload_known_extensions: 'false',
+      });
+    // another process may prune the snapshot between our check and our open: build it again once
+    const instance = await open().catch(async (err: unknown) => {
+      log.debug('snapshot gone before it was opened: rebuilding', { err: (err as Error).message });
+      return open();
     });
     const conn = await instance.connect();
     try {
