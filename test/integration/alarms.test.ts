@@ -127,12 +127,13 @@ test.serial('metrics land in CloudWatch with their names and dimensions; kafkala
   t.true(before.every((a) => a.StateValue !== 'ALARM'));
   const evals = await evaluateAlarms(aws.cloudwatch, defs, cfg);
   const state = (n: string) => evals.find((e) => e.alarm === `${prefix}${n}`)?.state;
-  t.is(state('dlq-records'), 'ALARM');
-  t.is(state('consumer-down'), 'OK', 'the consumer sent a heartbeat');
-  t.is(state('scheduler-down'), 'ALARM', 'no heartbeat from the scheduler: missing data is breaching');
+  const shown = JSON.stringify(evals.map((e) => [e.alarm.slice(prefix.length), e.state, e.values]));
+  t.is(state('dlq-records'), 'ALARM', shown);
+  t.is(state('consumer-down'), 'OK', `the consumer sent a heartbeat: ${shown}`);
+  t.is(state('scheduler-down'), 'ALARM', `no heartbeat from the scheduler: missing data is breaching: ${shown}`);
   t.is(state('etl-failed'), 'OK', 'no failures: missing data is not breaching');
   t.is(state('consumer-lag-high'), 'INSUFFICIENT_DATA');
-  t.is(state('no-records-staged'), 'ALARM', 'nothing staged for 10 periods');
+  t.is(state('no-records-staged'), 'ALARM', `nothing staged for 10 periods: ${shown}`);
   // (the twin ignores DescribeAlarms' StateValue filter next to a prefix: filter here)
   const inAlarm = ((await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix }))).MetricAlarms ?? []).filter((a) => a.StateValue === 'ALARM');
   t.deepEqual(inAlarm.map((a) => a.AlarmName).sort(), [`${prefix}dlq-records`, `${prefix}no-records-staged`, `${prefix}scheduler-down`]);
