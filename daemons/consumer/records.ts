@@ -85,8 +85,8 @@ export function toLine(topic: string, partition: number, m: Message, maxBytes: n
     return dead(env, 'not-json', (err as Error).message, raw);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return dead(env, 'not-object', `value is JSON ${kind}, not an object`, raw);
+    const kind = value === null ? 'JSON null' : Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`;
+    return dead(env, 'not-object', `value is ${kind}, not an object`, raw);
   }
   const obj = value as Record<string, unknown>;
   if (text.includes('\n') || text.includes('\r') || ENVELOPE.some((k) => Object.hasOwn(obj, k))) {

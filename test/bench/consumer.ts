@@ -189,7 +189,7 @@ export const consumerBench: Benchmark = {
       `| ConsumerPerformance (ceiling) | ${fmt(medCp)} (${range(cp, (r) => r.recordsPerS)}) | ${fmt(median(cp.map((r) => r.mbPerS)), 1)} | ${fmt(median(cp.map((r) => r.seconds)), 1)} |`,
       `| **ratio** | **${fmt(medOurs / medCp, 2)}** (target ≥ 0.5) | | |`,
       '',
-      `Peak RSS of the consumer process (sampled every 100 ms): median ${fmt(median(us.map((r) => (r.peakRss ?? 0) / 1048576)))} MB (${range(us, (r) => (r.peakRss ?? 0) / 1048576)} MB), with the defaults consumer.maxHeapMb = 128 and consumer.maxBufferedBytes = 64 MB.`,
+      `Peak RSS of the consumer process (sampled every 100 ms): median ${fmt(median(us.map((r) => (r.peakRss ?? 0) / 1048576)))} MB (${range(us, (r) => (r.peakRss ?? 0) / 1048576)} MB), with the defaults consumer.maxHeapMb = 128 and consumer.maxBufferedBytes = 64 MB (open batches are capped at a third of the heap, 42 MB).`,
       '',
       `**Staging freshness** (send → object visible in a LIST, polled every 100 ms): the consumer daemon running with the default flush (1 s / 50,000 records / 16 MB), ${fmt(fresh.records)} records sent at ${fmt(fresh.rate)} records/s (target 10,000/s): p50 **${fmt(fresh.p50)} ms**, p99 **${fmt(fresh.p99)} ms** (target < 2,000 ms), max ${fmt(fresh.max)} ms. One run.`,
     ].join('\n');
