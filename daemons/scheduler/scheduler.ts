@@ -192,8 +192,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     let release!: () => void;
     running.set(job.name, new Promise<void>((r) => (release = r)));
     try {
-      // dependency order: wait while anything upstream runs (and what it starts when it ends)
-      for (;;) {
+      // dependency order: wait for the upstream runs going now and for what they start when they end
+      // (the crawl an ETL run starts), one round per level, so a busy upstream cannot starve this job
+      for (let round = 0; round < upstream(job).length; round++) {
         const busy = upstream(job)
           .map((n) => running.get(n))
           .filter((p): p is Promise<void> => p !== undefined);
