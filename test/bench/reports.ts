@@ -190,12 +190,13 @@ export const reportsBench: Benchmark = {
   section: 'Catalog and reports',
   async run(ctx) {
     const simRows = ctx.quick ? 1_000_000 : 10_000_000;
-    const objects = ctx.quick ? 1_000 : 10_000;
+    const objects = 10_000;
     const head = [
-      `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only reports\`${ctx.quick ? ' --quick' : ''}. Local mode against the AWS twin (moto) on a free port.`,
+      `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only reports${ctx.quick ? ' --quick' : ''}\`. Local mode against the AWS twin (moto) on a free port.`,
       '',
       `- Report latency: each saved query (\`sql/reports/*.sql\`) run 5 times through \`createQueryEngine\` (what \`kafkalake query\`/\`run report\` use: Glue lookup, object cache, snapshot DuckDB file, read-only session, result CSV written to athena-results/). The first run loads the snapshot; later runs reuse it. Anchor: the same SQL in an in-memory DuckDB over the same Parquet files on local disk (views, no catalog, no S3, no result written).`,
       `- Machine: ${machine()}. The machine is shared with other jobs; figures are noisy.`,
+      ...(ctx.quick ? [`- --quick: the simulated lake has 1,000,000 rows (the full run: 10,000,000); the incremental crawl is the full size.`] : []),
       '',
     ];
     const twin = await startTwin();
