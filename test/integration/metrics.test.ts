@@ -69,14 +69,20 @@ test('CloudWatch unreachable: recording does not block, the buffer stays bounded
   const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon: 'consumer', log, flushIntervalMs: 100, maxPending: 50, processGauges: false });
   proxy.off();
   try {
-    const t0 = performance.now();
+    // count() is synchronous and never waits on the network: a call blocked by the dead endpoint would take
+    // at least a connection attempt (the SDK's timeout is 2 s here); the average stays far below 1 ms even
+    // on a loaded machine
+    let calls = 0;
+    let spent = 0;
     for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 40; i++) m.count(`M${i}`, 1, { topic: 't' }); // 40 distinct datums a round
-      for (let i = 0; i < 100_000; i++) m.count('Hot', 1, { topic: 't' });
+      const t0 = performance.now();
+      for (let i = 0; i < 40; i++) t.is(m.count(`M${i}`, 1, { topic: 't' }), undefined); // 40 distinct datums a round
+      for (let i = 0; i < 10_000; i++) m.count('Hot', 1, { topic: 't' });
+      spent += performance.now() - t0;
+      calls += 10_040;
       await new Promise((r) => setTimeout(r, 300));
     }
-    const recordMs = performance.now() - t0 - 5 * 300;
-    t.true(recordMs < 3000, `recording took ${recordMs} ms`);
+    t.true(spent / calls < 1, `${spent / calls} ms a call`);
     await m.flush();
     const s = m.stats();
     t.true(s.failedSends > 0);
