@@ -17,7 +17,7 @@ import { type Benchmark, type BenchContext, fmt, machine, median } from './harne
 
 const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
 
-const NOTES = [
+export const CONSUMER_BENCH_NOTES = [
   '*Reading these figures.* ConsumerPerformance only fetches bytes. The consumer, on its one worker thread, also decodes',
   'every record batch in JavaScript (kafkajs), checks every value (UTF-8, JSON.parse, an object: the DLQ rules), adds the',
   'envelope, gzips each object (level 6), PUTs it and commits; a CPU profile of a 200,000-record drain showed the JSON check',
@@ -204,7 +204,7 @@ export const consumerBench: Benchmark = {
       '',
       `**Staging freshness** (send → object visible in a LIST, polled every 100 ms): the consumer daemon running with the default flush (1 s / 50,000 records / 16 MB), ${fmt(fresh.records)} records sent at ${fmt(fresh.rate)} records/s (target 10,000/s): p50 **${fmt(fresh.p50)} ms**, p99 **${fmt(fresh.p99)} ms** (target < 2,000 ms), max ${fmt(fresh.max)} ms. One run.`,
       '',
-      NOTES,
+      CONSUMER_BENCH_NOTES,
     ].join('\n');
   },
 };
