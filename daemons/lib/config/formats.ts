@@ -11,6 +11,36 @@ function integerAtLeast(min: number, what: string) {
   };
 }
 
+function validateCrawlTargets(v: unknown): void {
+  const ok =
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((t: unknown) => {
+      const o = t as Record<string, unknown>;
+      return (
+        o !== null &&
+        typeof o === 'object' &&
+        typeof o.path === 'string' &&
+        /^[^/].*\/$/.test(o.path) &&
+        typeof o.tablePrefix === 'string' &&
+        Array.isArray(o.exclude) &&
+        o.exclude.every((e) => typeof e === 'string') &&
+        Object.keys(o).every((k) => ['path', 'tablePrefix', 'exclude'].includes(k))
+      );
+    });
+  if (!ok) throw new Error('must be a non-empty list of {path: "prefix/" (bucket-relative, ending in /), tablePrefix: string, exclude: ["prefix/", ...]}');
+}
+
+/** env values of structured keys are JSON */
+const jsonFrom = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
 let registered = false;
 
 export function registerFormats(): void {
@@ -54,6 +84,7 @@ export function registerFormats(): void {
         if (typeof v !== 'string' || !/^https?:\/\/[^\s/]+/.test(v)) throw new Error('must be an http(s) URL, or empty for the AWS endpoints');
       },
     },
+    'crawl-targets': { validate: validateCrawlTargets, coerce: jsonFrom },
     cron: {
       validate: (v: unknown) => {
         if (typeof v !== 'string' || !cron.validate(v)) throw new Error('must be a cron expression (5 fields, or 6 with seconds first)');

@@ -11,26 +11,6 @@ export interface CrawlTargetConfig {
   exclude: string[];
 }
 
-function validateCrawlTargets(v: unknown): void {
-  const ok =
-    Array.isArray(v) &&
-    v.length > 0 &&
-    v.every((t: unknown) => {
-      const o = t as Record<string, unknown>;
-      return (
-        o !== null &&
-        typeof o === 'object' &&
-        typeof o.path === 'string' &&
-        /^[^/].*\/$/.test(o.path) &&
-        typeof o.tablePrefix === 'string' &&
-        Array.isArray(o.exclude) &&
-        o.exclude.every((e) => typeof e === 'string') &&
-        Object.keys(o).every((k) => ['path', 'tablePrefix', 'exclude'].includes(k))
-      );
-    });
-  if (!ok) throw new Error('must be a non-empty list of {path: "prefix/" (bucket-relative, ending in /), tablePrefix: string, exclude: ["prefix/", ...]}');
-}
-
 export const schema = {
   mode: {
     doc: 'local: the local stack and engines on this machine; aws: AWS services (Glue, Athena run the jobs)',
@@ -170,7 +150,8 @@ export const schema = {
     database: { doc: 'the Glue database', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_CRAWL_DATABASE' },
     targets: {
       doc: 'local crawler: S3 prefixes crawled, each {path, tablePrefix, exclude[]}; a table per folder under a path (Glue TableLevelConfiguration = path depth + 1)',
-      format: validateCrawlTargets,
+      format: 'crawl-targets',
+      env: 'KAFKALAKE_CRAWL_TARGETS',
       default: [
         { path: 'datalake/', tablePrefix: '', exclude: [] },
         { path: 'staging/', tablePrefix: 'staging_', exclude: ['staging/_dlq/'] },
