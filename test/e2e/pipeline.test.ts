@@ -97,8 +97,8 @@ test('real dataset end to end: reports appear and every stage is healthy; a kill
   };
   let healthy: ReturnType<typeof status> | undefined;
   let last: ReturnType<typeof status> | undefined;
-  // the whole dataset (104,224 rows, plus the bad record) is in the topic and staged at `fullAt`; then
-  // an ETL run after it, a crawl and a run of every report after that ETL, and every stage healthy
+  // the whole dataset (104,224 rows, plus the bad record) is staged and committed at `fullAt`; then the
+  // ETL, the crawl and every report have run since, all succeeded, and every stage is healthy
   let fullAt: number | undefined;
   const DATASET = 104_224;
   const deadline = Date.now() + 6 * 60_000;
@@ -109,11 +109,11 @@ test('real dataset end to end: reports appear and every stage is healthy; a kill
     last = status(file);
     const r = last.report;
     if (!r?.lag.ok || !r.jobs.ok) continue;
-    const ends = r.lag.value.partitions.reduce((a, p) => a + p.end, 0);
-    if (fullAt === undefined && ends > DATASET && r.lag.value.total === 0) fullAt = Date.parse(r.at);
+    const committed = r.lag.value.partitions.reduce((a, p) => a + (p.committed ?? 0), 0);
+    if (fullAt === undefined && committed > DATASET) fullAt = Date.parse(r.at);
     if (fullAt === undefined) continue;
     const at = (name: string) => (r.jobs.ok ? Date.parse(r.jobs.value.find((j) => j.name === name)?.last?.start ?? '') || 0 : 0);
-    const after = at('etl') > fullAt && at('crawl') > at('etl') && reports.every((n) => at(`report-${n}`) > at('crawl'));
+    const after = ['etl', 'crawl', ...reports.map((n) => `report-${n}`)].every((n) => at(n) > (fullAt ?? Infinity));
     const jobsOk = r.jobs.value.every((j) => j.last?.outcome === 'succeeded');
     if (after && jobsOk && last.code === 0 && r.healthy) {
       healthy = last;
