@@ -228,7 +228,7 @@ export async function evaluateAlarms(cw: CloudWatchClient, defs: AlarmDefinition
     const r = await cw.send(
       new GetMetricDataCommand({
         StartTime: start,
-        EndTime: now,
+        EndTime: new Date(Math.ceil(now.getTime() / 1000) * 1000), // the twin truncates it to the second
         MetricDataQueries: [{ Id: 'm', MetricStat: { Metric: { Namespace: s.namespace, MetricName: def.metric, Dimensions: dimList(def.dimensions) }, Period: s.periodSeconds, Stat: def.statistic } }],
       }),
     );

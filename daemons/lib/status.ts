@@ -70,7 +70,15 @@ const settle = async <T>(p: Promise<T>): Promise<Section<T>> => {
 };
 
 async function metricSeries(cw: CloudWatchClient, queries: MetricDataQuery[], start: Date, end: Date) {
-  const r = await cw.send(new GetMetricDataCommand({ StartTime: start, EndTime: end, MetricDataQueries: queries, ScanBy: 'TimestampDescending' }));
+  // whole seconds, the end rounded up: the twin truncates both, and the newest datum must stay inside
+  const r = await cw.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(Math.floor(start.getTime() / 1000) * 1000),
+      EndTime: new Date(Math.ceil(end.getTime() / 1000) * 1000),
+      MetricDataQueries: queries,
+      ScanBy: 'TimestampDescending',
+    }),
+  );
   const out = new Map<string, { t: Date; v: number }[]>();
   for (const res of r.MetricDataResults ?? []) {
     out.set(
