@@ -37,9 +37,9 @@ fi
 # --- Python venv --------------------------------------------------------------------------------
 PY=${KAFKALAKE_PYTHON:-python3}
 venv_install() { # requirements file
-  stamp="$STATE/venv/.stamp-$(basename "$1")"
+  stamp="$STATE/venv/.stamp-$(printf '%s' "$1" | tr / _)" # by path: two files may share a basename
   if [ ! -f "$stamp" ] || [ "$1" -nt "$stamp" ]; then
-    say "installing $(basename "$1") into the venv"
+    say "installing $1 into the venv"
     "$STATE/venv/bin/pip" install -q --disable-pip-version-check -r "$1" >&2 || fail "pip could not install $1 (see above)"
     touch "$stamp"
   fi
