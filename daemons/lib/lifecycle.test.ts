@@ -1,6 +1,6 @@
 // Exit behaviour, tested in a child process (as pino does): signals, the deadline, crashes.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -31,7 +31,10 @@ async function run(mode: string, marker: string, signal?: NodeJS.Signals): Promi
   return { code, ms: Date.now() - t0, lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-const tmp = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'kafkalake-life-')), 'marker');
+// One directory for the whole file, removed however the tests end.
+const base = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-life-'));
+test.after.always(() => rmSync(base, { recursive: true, force: true }));
+const tmp = () => path.join(mkdtempSync(path.join(base, 'run-')), 'marker');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} stops gracefully: close() finishes its flush, then exit 0`, async (t) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -7,6 +7,7 @@ import { type BadRow, openCsv } from './csv-source.js';
 import type { SourceRecord } from './record.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-csv-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const HEADER = 'Index,Date,Open,High,Low,Close,Adj Close,Volume,CloseUSD';
 const ROWS = [
   'HSI,1986-12-31,2568.300049,2568.300049,2568.300049,2568.300049,2568.300049,0.0,333.87900637',

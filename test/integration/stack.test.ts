@@ -1,11 +1,11 @@
 // The local stack: real ZooKeeper, Kafka and the AWS twin, started on free ports, answering, stopped clean.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ListBucketsCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
@@ -14,6 +14,13 @@ import { freePort } from '../../daemons/local/ports.js';
 import { startTestStack, unique } from '../helpers/stack.js';
 
 const run = promisify(execFile);
+
+/** A temporary directory removed when the test ends, passed or failed. */
+function tempDir(t: ExecutionContext, prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -70,7 +77,7 @@ test('KRaft mode runs Kafka without ZooKeeper', async (t) => {
 });
 
 test('kafkalake stack start|status|stop: detached processes, status per endpoint, clean stop', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-cli-stack-'));
+  const dir = tempDir(t, 'kafkalake-cli-stack-');
   const config = path.join(dir, 'config.json');
   const local = {
     stateDir: path.join(dir, 'state'),
@@ -118,7 +125,7 @@ test('the CLI fails with one line and a code: unknown command, bad flag, bad con
   t.regex(flag.stderr, /^kafkalake: Unknown option '--bogus'.*usage: kafkalake stack/);
   t.is(flag.stderr.split('\n').length, 2);
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-cli-'));
+  const dir = tempDir(t, 'kafkalake-cli-');
   const bad = path.join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ kafka: { partitions: 0 } }));
   const cfg = await cli(['stack', 'status', '--config', bad]);

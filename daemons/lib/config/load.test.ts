@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { ConfigError, describeSchema, loadConfig } from './index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-config-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function file(content: unknown): string {
   const f = path.join(dir, `c${++n}.json`);
