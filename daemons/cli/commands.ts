@@ -1,17 +1,72 @@
-// The table of subcommands. Each lives in its own module; add a line here to add one.
+// The table of subcommands: name and summary here, the module loaded only when its command runs, so
+// `kafkalake <cmd>` pays for its own imports (the AWS SDK, DuckDB, kafkajs...) and nobody else's.
+// Add a line here to add one; test/unit/commands.test.ts checks each module agrees with its line.
 import type { Command } from './context.js';
-import { bootstrap } from './bootstrap.js';
-import { config } from './config.js';
-import { consume } from './consume.js';
-import { consumer } from './consumer.js';
-import { dlq } from './dlq.js';
-import { produce } from './produce.js';
-import { query } from './query.js';
-import { producer } from './producer.js';
-import { run } from './run.js';
-import { scheduler } from './scheduler.js';
-import { stack } from './stack.js';
-import { status } from './status.js';
-import { up } from './up.js';
 
-export const COMMANDS: Command[] = [up, stack, config, producer, produce, consumer, consume, dlq, run, query, scheduler, status, bootstrap];
+export interface CommandEntry {
+  name: string;
+  /** one line for `kafkalake --help` */
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'up', summary: 'local mode: start the stack and every daemon; Ctrl-C stops all', load: async () => (await import('./up.js')).up },
+  { name: 'stack', summary: 'start, stop or check the local ZooKeeper, Kafka and AWS twin', load: async () => (await import('./stack.js')).stack },
+  {
+    name: 'config',
+    summary: 'print the effective configuration (secrets hidden), or the reference of every key',
+    load: async () => (await import('./config.js')).config,
+  },
+  { name: 'producer', summary: 'the producer daemon in the foreground (what systemd runs)', load: async () => (await import('./producer.js')).producer },
+  {
+    name: 'produce',
+    summary: 'produce in the foreground: replay a CSV file or simulate ticks, then a summary',
+    load: async () => (await import('./produce.js')).produce,
+  },
+  {
+    name: 'consumer',
+    summary: 'the consumer daemon: Kafka topic → S3 staging, exactly once (foreground)',
+    load: async () => (await import('./consumer.js')).consumer,
+  },
+  {
+    name: 'consume',
+    summary: 'consume the topic into staging; --once: drain every partition to its current end, then exit',
+    load: async () => (await import('./consume.js')).consume,
+  },
+  { name: 'dlq', summary: 'list, show or replay the dead letters of staging/_dlq/', load: async () => (await import('./dlq.js')).dlq },
+  { name: 'run', summary: 'run one scheduler job now (etl, crawl, report NAME) in the configured mode', load: async () => (await import('./run.js')).run },
+  {
+    name: 'query',
+    summary: 'run Athena-dialect SQL over the catalogued tables (DuckDB locally, Athena in aws mode)',
+    load: async () => (await import('./query.js')).query,
+  },
+  {
+    name: 'scheduler',
+    summary: 'the scheduler daemon: ETL, crawl and saved reports on cron, lag and alarm monitors (foreground)',
+    load: async () => (await import('./scheduler.js')).scheduler,
+  },
+  {
+    name: 'status',
+    summary: 'the pipeline on one screen: daemons, rates, lag, freshness, jobs, DLQ, alarms (--json for scripts)',
+    load: async () => (await import('./status.js')).status,
+  },
+  {
+    name: 'bootstrap',
+    summary: 'create the bucket, Glue database, alarms and dashboard (the twin’s in local mode), idempotently',
+    load: async () => (await import('./bootstrap.js')).bootstrap,
+  },
+];
+
+/** `kafkalake --help`: every command with its summary, from the table alone (no command module loaded). */
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: kafkalake <command> [options]   (every command takes --config FILE)',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'kafkalake <command> --help shows the options of one command.',
+    '',
+  ].join('\n');
+}

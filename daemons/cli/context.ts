@@ -1,15 +1,10 @@
 // What every command shares: its flags parsed with util.parseArgs, the config loaded once, a logger.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type LoadedConfig, loadConfig } from '../lib/config/index.js';
-import { KafkalakeError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/log.js';
+import { UsageError } from './usage-error.js';
 
-export class UsageError extends KafkalakeError {
-  constructor(message: string) {
-    super(message, { where: 'command line' });
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 export interface Command {
   name: string;
