@@ -4,25 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { Config } from '../lib/config/index.js';
 import { KafkalakeError } from '../lib/errors.js';
 import { portOpen } from './ports.js';
 import type { SpawnOptions } from './process.js';
 
-export interface StackSettings {
-  stateDir: string;
-  libDir: string;
-  venvDir: string;
-  host: string;
-  zookeeperPort: number;
-  kafkaPort: number;
-  controllerPort: number;
-  awsPort: number;
-  kraft: boolean;
-  kafkaHeapMb: number;
-}
+/** The config's local.* keys; how long to wait for a start is the caller's (StartOptions.timeoutMs). */
+export type StackSettings = Omit<Config['local'], 'startTimeoutMs'>;
+
+export type ServiceName = 'zookeeper' | 'kafka' | 'aws';
 
 export interface Service {
-  name: 'zookeeper' | 'kafka' | 'aws';
+  name: ServiceName;
   endpoint: string;
   prepare(): SpawnOptions;
   probe(): Promise<boolean>;

@@ -2,13 +2,13 @@
 // twin, on one host address with data under the state dir. Children of the caller (kafkalake up, tests)
 // or detached with pid files (kafkalake stack start|stop).
 import { Kafka, logLevel } from 'kafkajs';
-import { oneLine } from '../lib/errors.js';
+import { KafkalakeError, oneLine } from '../lib/errors.js';
 import { closeAll } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
 import { alive, clearPid, type ManagedProcess, readPid, startProcess, stopPid, waitUntil } from './process.js';
-import { awsTwin, kafka, type Service, type StackSettings, zookeeper } from './services.js';
+import { awsTwin, kafka, type Service, type ServiceName, type StackSettings, zookeeper } from './services.js';
 
-export type { StackSettings } from './services.js';
+export type { ServiceName, StackSettings } from './services.js';
 
 export interface StackHandle {
   settings: StackSettings;
@@ -16,6 +16,13 @@ export interface StackHandle {
   awsEndpoint: string;
   /** the processes this call started (a service found already answering is reused, not listed) */
   processes: ManagedProcess[];
+  /**
+   * Stop one service this call started (SIGTERM to its process group, SIGKILL after 15 s: Kafka and
+   * ZooKeeper shut down cleanly), keeping its port and data, as `systemctl stop` on a host would.
+   */
+  stopService(name: ServiceName): Promise<void>;
+  /** Start a stopped service again on the same port and data, and wait until it answers. */
+  startService(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,8 +79,28 @@ export async function startStack(s: StackSettings, opts: StartOptions = {}): Pro
     await waitUntil(svc.name, () => svc.probe(), { timeoutMs, proc });
     opts.log?.info('answering', { service: svc.name, endpoint: svc.endpoint });
   };
+  const all = services(s);
+  const find = (name: ServiceName): Service => {
+    const svc = all.find((x) => x.name === name);
+    if (!svc) throw new KafkalakeError(`the local stack has no ${name} here (kraft: ${s.kraft})`, { where: 'local stack' });
+    return svc;
+  };
+  const stopService = async (name: ServiceName) => {
+    find(name);
+    const proc = started.find((p) => p.name === name);
+    if (!proc) throw new KafkalakeError(`${name} was not started by this stack handle (found already running, or stopped): not stopping it`, { where: 'local stack' });
+    opts.log?.info('stopping', { service: name, pid: proc.pid });
+    await stopPid(proc.pid, 15_000);
+    await proc.exited;
+    started.splice(started.indexOf(proc), 1);
+  };
+  const startService = async (name: ServiceName) => {
+    const svc = find(name);
+    if (started.some((p) => p.name === name)) throw new KafkalakeError(`${name} is already running (pid ${started.find((p) => p.name === name)?.pid})`, { where: 'local stack' });
+    await startOne(svc);
+  };
   try {
-    const [twin, ...kafkaSide] = services(s);
+    const [twin, ...kafkaSide] = all;
     // the twin starts beside ZooKeeper and Kafka, which start in order
     await Promise.all([
       startOne(twin as Service),
@@ -85,7 +112,7 @@ export async function startStack(s: StackSettings, opts: StartOptions = {}): Pro
     await stop().catch((e: unknown) => opts.log?.warn('cleanup after a failed start failed', { error: oneLine(e) }));
     throw err;
   }
-  return { settings: s, brokers: [`${s.host}:${s.kafkaPort}`], awsEndpoint: `http://${s.host}:${s.awsPort}`, processes: started, stop };
+  return { settings: s, brokers: [`${s.host}:${s.kafkaPort}`], awsEndpoint: `http://${s.host}:${s.awsPort}`, processes: started, stopService, startService, stop };
 }
 
 export interface ServiceStatus {
@@ -119,19 +146,4 @@ export async function stopStack(s: StackSettings, log?: Logger): Promise<string[
     clearPid(dir, svc.name);
   }
   return stopped;
-}
-
-export function settingsFrom(local: {
-  stateDir: string;
-  libDir: string;
-  venvDir: string;
-  host: string;
-  zookeeperPort: number;
-  kafkaPort: number;
-  controllerPort: number;
-  awsPort: number;
-  kraft: boolean;
-  kafkaHeapMb: number;
-}): StackSettings {
-  return { ...local };
 }
