@@ -1,0 +1,37 @@
+import test from 'ava';
+import { fitSlope, judge, type Sample } from './analysis.js';
+
+const MB = 1048576;
+/** one sample every 10 s for `minutes`, RSS and fds and lag from the functions of the minute */
+function series(minutes: number, rssMb: (m: number) => number, fds: (m: number) => number, lag: (m: number) => number): Sample[] {
+  const out: Sample[] = [];
+  for (let t = 10_000; t <= minutes * 60_000; t += 10_000) out.push({ t, usage: { consumer: { rss: rssMb(t / 60_000) * MB, fds: fds(t / 60_000) } }, lag: lag(t / 60_000) });
+  return out;
+}
+
+test('the least squares slope of a straight line is its slope, after the warm-up', (t) => {
+  const s = series(60, (m) => (m < 2 ? 500 : 100 + m), () => 40, () => 0);
+  const fit = fitSlope(s, (x) => (x.usage.consumer?.rss ?? 0) / MB);
+  t.truthy(fit);
+  t.is(Math.round((fit?.slope ?? 0) * 3_600_000), 60); // 1 MB a minute; the warm-up spike is left out
+});
+
+test('flat memory with a GC sawtooth and jittering sockets passes; a leak of 60 MB/h over an hour fails', (t) => {
+  const flat = series(60, (m) => 120 + ((m * 6) % 5) * 8, (m) => 40 + (Math.floor(m * 6) % 7), () => 5000);
+  t.true(judge('consumer', flat, { daemon: true }).every((v) => v.ok));
+  const leak = series(60, (m) => 120 + m, () => 40, () => 5000);
+  const [v] = judge('consumer', leak, { daemon: true });
+  t.false(v?.ok);
+  t.regex(v?.why ?? '', /consumer RSS grows: \+\d+ MB/);
+  const fdLeak = series(60, () => 120, (m) => 40 + m, () => 5000);
+  t.regex(judge('consumer', fdLeak, { daemon: true })[0]?.why ?? '', /open files grow/);
+  // a process that is not a daemon is information only
+  t.true(judge('consumer', leak, {})[0]?.ok);
+});
+
+test('lag that settles is bounded; lag that keeps growing or stays above a minute of records is not', (t) => {
+  const rate = 5000;
+  t.true(judge('lag', series(30, () => 100, () => 40, (m) => 3000 + (m % 1) * 2000), { lag: rate })[0]?.ok);
+  t.regex(judge('lag', series(30, () => 100, () => 40, (m) => m * 20_000), { lag: rate })[0]?.why ?? '', /lag grows/);
+  t.regex(judge('lag', series(30, () => 100, () => 40, () => 400_000), { lag: rate })[0]?.why ?? '', /stays high/);
+});

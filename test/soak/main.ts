@@ -1,0 +1,168 @@
+// The soak run (opt-in, not part of `npm test`): the whole local pipeline (test/helpers/pipeline.ts) at a
+// steady rate for a long time, sampling every ~10 s each daemon's resident memory and open file
+// descriptors (/proc/PID/status, /proc/PID/fd) and the consumer group's lag (Kafka admin API). At the end
+// it prints the samples (one row a minute, or every sample for a short run), then each daemon's least
+// squares slope of RSS (MB/hour) and of open files (fds/hour) over the run after its warm-up, and exits
+//   0  memory and open files flat, lag bounded
+//   1  a slope clearly grows (the fitted growth over the measured window is more than 32 MB or 20 % of
+//      the daemon's mean RSS; more than 20 fds), the lag grows (fitted growth over the window above 30 s
+//      of records), or the lag at the end stays above 60 s of records; or a daemon died
+//   2  the run itself could not be set up
+//
+//   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--keep]
+//
+// The local stack's own processes (Kafka, ZooKeeper, the AWS twin) are sampled too, for information
+// only: the twin keeps every object in memory, so its RSS grows with the bucket by design.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createPipeline, DAEMON_NAMES, type Pipeline, processUsage, sleep } from '../helpers/pipeline.js';
+import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { fitSlope, judge, type Sample, type Verdict } from './analysis.js';
+
+const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--keep]';
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '5000' },
+      partitions: { type: 'string', default: '6' },
+      interval: { type: 'string', default: '10' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const num = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} ${v}: expected a number ≥ ${min} (usage: ${usage})`);
+    return n;
+  };
+  return {
+    help: values.help,
+    minutes: num('minutes', values.minutes, 1),
+    rate: num('rate', values.rate, 1),
+    partitions: num('partitions', values.partitions, 1),
+    intervalS: num('interval', values.interval, 1),
+    keep: values.keep,
+  };
+}
+
+const mb = (b: number) => b / 1048576;
+const f1 = (n: number) => n.toFixed(1);
+
+function table(samples: Sample[], names: string[], every: number): string {
+  const head = ['t min'.padStart(6), ...names.map((n) => `${n} MB/fd`.padStart(18)), 'lag'.padStart(9)].join(' ');
+  const rows = samples
+    .filter((s, i) => i % every === 0 || i === samples.length - 1)
+    .map((s) => [f1(s.t / 60_000).padStart(6), ...names.map((n) => (s.usage[n] ? `${f1(mb(s.usage[n].rss))} / ${s.usage[n].fds}` : 'gone').padStart(18)), String(s.lag ?? '?').padStart(9)].join(' '));
+  return [head, ...rows].join('\n');
+}
+
+async function main(): Promise<number> {
+  let o;
+  try {
+    o = options();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  if (o.help) {
+    process.stdout.write(`usage: ${usage}\n`);
+    return 0;
+  }
+  const out = (l: string) => process.stdout.write(`${l}\n`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-soak-'));
+  let stack: TestStack | undefined;
+  let pipeline: Pipeline | undefined;
+  let stopping = false;
+  const onSignal = () => {
+    stopping = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    out(`soak: ${o.minutes} min at ${o.rate} records/s, ${o.partitions} partitions, a sample every ${o.intervalS} s; logs in ${dir}`);
+    stack = await startTestStack();
+    const p = await createPipeline({ stack, bucket: unique('kl-soak').toLowerCase(), dir, rate: o.rate, partitions: o.partitions });
+    pipeline = p;
+    const etl: number[] = [];
+    p.daemons.scheduler.onLine((l) => {
+      if (l.message === 'job succeeded' && l.job === 'etl') etl.push(Number(l.durationMs));
+    });
+    await p.start();
+    const services = stack.handle.processes.map((x) => ({ name: x.name, pid: x.pid }));
+    const names = [...DAEMON_NAMES, ...services.map((s) => s.name)];
+    const samples: Sample[] = [];
+    const t0 = Date.now();
+    const end = t0 + o.minutes * 60_000;
+    let lastEnds = 0;
+    let lastAt = t0;
+    while (Date.now() < end && !stopping) {
+      await sleep(Math.min(o.intervalS * 1000, Math.max(0, end - Date.now())));
+      const usage: Sample['usage'] = {};
+      for (const n of DAEMON_NAMES) {
+        const pid = p.daemons[n].pid();
+        const u = pid === undefined ? undefined : processUsage(pid);
+        if (u) usage[n] = u;
+      }
+      for (const s of services) {
+        const u = processUsage(s.pid);
+        if (u) usage[s.name] = u;
+      }
+      const lag = await p.lag().catch(() => undefined);
+      const total = lag?.reduce((a, x) => a + x.lag, 0);
+      const ends = lag?.reduce((a, x) => a + x.end, 0) ?? lastEnds;
+      const now = Date.now();
+      const rate = Math.round(((ends - lastEnds) * 1000) / (now - lastAt));
+      lastEnds = ends;
+      lastAt = now;
+      samples.push({ t: now - t0, usage, lag: total });
+      out(
+        `${f1((now - t0) / 60_000).padStart(5)} min  produced ${rate}/s  lag ${total ?? '?'}  ${DAEMON_NAMES.map((n) => `${n} ${usage[n] ? `${f1(mb(usage[n].rss))} MB ${usage[n].fds} fds` : 'gone'}`).join('  ')}  etl runs ${etl.length}`,
+      );
+    }
+    const exits = DAEMON_NAMES.flatMap((n) => p.daemons[n].exits().map((e) => `${n} exited ${e.code ?? e.signal} at ${new Date(e.at).toISOString()}`));
+    for (const n of DAEMON_NAMES) await p.daemons[n].stop(30_000);
+
+    const minutes = (samples.at(-1)?.t ?? 0) / 60_000;
+    out('');
+    out(table(samples, names, minutes > 10 ? Math.max(1, Math.round(60 / o.intervalS)) : 1));
+    out('');
+    const verdicts: Verdict[] = [];
+    for (const n of names) verdicts.push(...judge(n, samples, { daemon: (DAEMON_NAMES as readonly string[]).includes(n) }));
+    const lagFit = fitSlope(samples, (s) => s.lag);
+    verdicts.push(...judge('consumer lag', samples, { lag: o.rate }));
+    out(`${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  verdict`);
+    for (const v of verdicts) out(v.line);
+    const etlSorted = [...etl].sort((a, b) => a - b);
+    out(`etl: ${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`);
+    out(`lag: slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))}`);
+    if (exits.length) out(`daemons died during the run: ${exits.join('; ')}`);
+    const bad = verdicts.filter((v) => !v.ok);
+    out(bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`);
+    return bad.length === 0 && exits.length === 0 ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`soak: ${(err as Error).message}\n`);
+    return 2;
+  } finally {
+    await pipeline?.close().catch(() => undefined);
+    await stack?.stop().catch(() => undefined);
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    else out(`logs kept in ${dir}`);
+  }
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+void main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`soak: ${(err as Error).message}\n`);
+    process.exit(2);
+  },
+);
