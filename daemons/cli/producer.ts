@@ -1,7 +1,7 @@
 // kafkalake producer — the producer daemon in the foreground, as systemd's ExecStart runs it: JSON logs on
 // stdout, sent/failed/rate every producer.statsIntervalMs, SIGTERM stops it gracefully (exit 0).
 import { runDaemon } from '../lib/lifecycle.js';
-import { startProducer } from '../producer/main.js';
+import { startProducerDaemon } from '../producer/main.js';
 import { type Command, context, parse } from './context.js';
 
 const usage = 'kafkalake producer [--config FILE]';
@@ -17,7 +17,7 @@ export const producer: Command = {
       return 0;
     }
     const ctx = context('producer', values.config);
-    await runDaemon(() => startProducer({ config: ctx.config, log: ctx.log }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+    await runDaemon(() => startProducerDaemon({ config: ctx.config, log: ctx.log }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
     return 0;
   },
 };

@@ -18,7 +18,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # `npm install`, not `npm ci`: it installs the locked versions all the same, but npm 11 writes locks
   # without the other platforms' optional packages (@duckdb/node-bindings-*) and then its own `npm ci`
   # refuses them as out of sync.
-  npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed (see above)"
+  # CKJS_LINKING=dynamic: the optional @confluentinc/kafka-javascript (producer.client=librdkafka) builds
+  # librdkafka from its bundled source against the system's OpenSSL and zlib (a few minutes, once) instead
+  # of downloading a prebuilt binary or third-party sources; if it cannot build, npm leaves it out.
+  CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed (see above)"
 fi
 say "building (tsc)"
 npx --no-install tsc -p tsconfig.json || fail "the TypeScript build failed (see above)"
@@ -67,4 +70,14 @@ if [ -n "$missing" ]; then
   else
     fail "the tests need these Debian packages:$missing (install them as root: apt-get install$missing)"
   fi
+fi
+
+# the tests exercise both producer clients: build librdkafka's binding now if npm install could not
+# (it needs the build packages above)
+CKJS_NODE=node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node
+if [ ! -f "$CKJS_NODE" ]; then
+  say "building @confluentinc/kafka-javascript (librdkafka) from source"
+  CKJS_VERSION=$(node -p "require('./package-lock.json').packages['node_modules/@confluentinc/kafka-javascript'].version")
+  CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error --no-save "@confluentinc/kafka-javascript@$CKJS_VERSION" >&2 \
+    && [ -f "$CKJS_NODE" ] || fail "@confluentinc/kafka-javascript did not build (see above); it needs g++, make, python3, libssl-dev, zlib1g-dev"
 fi

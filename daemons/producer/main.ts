@@ -1,12 +1,15 @@
 // The producer, wired: config → Kafka client → sink (topic ensured) → source → pump, with the periodic
 // stats line. Only wiring here; `kafkalake producer` runs it under runDaemon, `kafkalake produce` in the
 // foreground, and produceRecords() for tests and benchmarks.
+import { createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';
 import { createKafka } from '../lib/kafka.js';
-import { once, type Service } from '../lib/lifecycle.js';
+import { closeAll, once, type Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { type BadRow, openCsv } from './csv-source.js';
-import { createSink } from './producer.js';
+import { createSink, type OutMessage, type Sink } from './producer.js';
+import { createRdkafkaSink } from './rdkafka-sink.js';
 import { pump } from './pump.js';
 import type { SourceRecord } from './record.js';
 import { simulateSource } from './simulate.js';
@@ -19,12 +22,32 @@ export interface ProducerDeps {
   kafkaLog?: Logger;
   /** told about each skipped CSV row (it is counted as failed either way); default: a warn log line */
   onBadRow?: (bad: BadRow) => void;
+  /** the daemon's metrics (RecordsSent, BytesSent, RecordsFailed; the heartbeat): none for `kafkalake produce` */
+  metrics?: Metrics;
   clock?: Clock;
 }
 
 export interface ProducerService extends Service {
   stats: Stats;
   topic: string;
+}
+
+/** The sink with its outcomes told: `acked` ranges at debug (the chaos test compares them with the lake), metrics. */
+function observed(sink: Sink, log: Logger, metrics: Metrics | undefined): Sink {
+  const dims = { topic: sink.topic };
+  return {
+    ...sink,
+    async send(messages: OutMessage[]) {
+      const r = await sink.send(messages);
+      if (r.acks && log.isDebugEnabled()) for (const a of r.acks) log.debug('acked', { ...a });
+      if (metrics) {
+        metrics.count('RecordsSent', r.sent, dims);
+        metrics.count('BytesSent', r.bytes, dims, 'Bytes');
+        if (r.failed) metrics.count('RecordsFailed', r.failed, dims);
+      }
+      return r;
+    },
+  };
 }
 
 async function openSource(p: Config['producer'], onBadRow: (bad: BadRow) => void, signal: AbortSignal): Promise<AsyncIterable<SourceRecord> | Iterable<SourceRecord>> {
@@ -46,17 +69,15 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
   // the input first: a missing file fails before anything touches Kafka
   const source = await openSource(p, onBadRow, stop.signal);
   const kafka = createKafka({ kafka: config.kafka, log: deps.kafkaLog ?? log, clientSuffix: 'producer' });
-  const sink = await createSink({
-    kafka,
-    brokers: config.kafka.brokers,
-    topic,
-    partitions: config.kafka.partitions,
-    replicationFactor: config.kafka.replicationFactor,
-    lanes: p.maxInFlight,
-    retries: config.kafka.retries,
+  const target = { kafka, brokers: config.kafka.brokers, topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, log };
+  const sink = observed(
+    p.client === 'librdkafka'
+      ? await createRdkafkaSink({ ...target, config, clientLog: deps.kafkaLog ?? log })
+      : await createSink({ ...target, lanes: p.maxInFlight, retries: config.kafka.retries }),
     log,
-  });
-  log.info('producing', { topic, source: p.source, ...(p.source === 'csv' ? { file: p.file, loop: p.loop } : { seed: p.seed }), rate: p.rate, limit: p.limit, partitions: sink.partitionCount, lanes: sink.lanes });
+    deps.metrics,
+  );
+  log.info('producing', { topic, client: p.client, source: p.source, ...(p.source === 'csv' ? { file: p.file, loop: p.loop } : { seed: p.seed }), rate: p.rate, limit: p.limit, partitions: sink.partitionCount, lanes: sink.lanes });
   // rate: the average since the start; recentRate: records/s over the last interval
   let lastSent = 0;
   const report = setInterval(() => {
@@ -83,4 +104,39 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
     await sink.close();
   });
   return { done, close, stats, topic };
+}
+
+/** The producer daemon (`kafkalake producer`, what systemd runs): the producer plus its metrics. */
+export async function startProducerDaemon({ config, log }: { config: Readonly<Config>; log: Logger }): Promise<ProducerService> {
+  const aws = createAwsClients(config);
+  const metrics = createMetrics({
+    cloudwatch: aws.cloudwatch,
+    namespace: config.metrics.namespace,
+    daemon: 'producer',
+    log,
+    enabled: config.metrics.enabled,
+    flushIntervalMs: config.metrics.flushIntervalMs,
+    maxPending: config.metrics.maxPending,
+  });
+  let service: ProducerService;
+  try {
+    service = await startProducer({ config, log, metrics });
+  } catch (err) {
+    await metrics.close().catch(() => undefined);
+    aws.destroy();
+    throw err;
+  }
+  return {
+    ...service,
+    close: once(() =>
+      closeAll(
+        [
+          ['producer', () => service.close()],
+          ['metrics', () => metrics.close()],
+          ['aws clients', () => aws.destroy()],
+        ],
+        log,
+      ),
+    ),
+  };
 }

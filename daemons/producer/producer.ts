@@ -31,12 +31,21 @@ export interface OutMessage {
   value: Buffer;
 }
 
+/** Acknowledged offsets of one partition: baseOffset .. baseOffset + count - 1 (string: offsets are 64-bit). */
+export interface AckRange {
+  partition: number;
+  baseOffset: string;
+  count: number;
+}
+
 export interface SendResult {
   sent: number;
   bytes: number;
   failed: number;
   /** the first failure, when failed > 0 */
   error?: KafkalakeError;
+  /** what the broker acknowledged, per partition (logged at debug as `acked`: the chaos test reads it) */
+  acks?: AckRange[];
 }
 
 export interface Sink {
@@ -129,11 +138,14 @@ export async function createSink(opts: SinkOptions): Promise<Sink> {
   const sendShare = async (lane: Lane, messages: Message[], bytes: number): Promise<SendResult> => {
     if (lane.broken) return { sent: 0, bytes: 0, failed: messages.length, error: lane.broken };
     try {
-      await lane.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
-      return { sent: messages.length, bytes, failed: 0 };
+      const meta = await lane.producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
+      const counts = new Map<number, number>();
+      for (const m of messages) counts.set(m.partition as number, (counts.get(m.partition as number) ?? 0) + 1);
+      const acks = meta.map((r): AckRange => ({ partition: r.partition, baseOffset: r.baseOffset ?? '', count: counts.get(r.partition) ?? 0 }));
+      return { sent: messages.length, bytes, failed: 0, acks };
     } catch (err) {
       lane.broken = wrap(err, where, `sending ${messages.length} records to ${topic} failed`);
-      log.error('send failed', { topic, records: messages.length, error: oneLine(err) });
+      log.debug('send failed', { topic, records: messages.length, error: oneLine(err) });
       return { sent: 0, bytes: 0, failed: messages.length, error: lane.broken };
     }
   };
@@ -164,6 +176,7 @@ export async function createSink(opts: SinkOptions): Promise<Sink> {
         total.bytes += r.bytes;
         total.failed += r.failed;
         if (r.error) total.error ??= r.error;
+        if (r.acks) (total.acks ??= []).push(...r.acks);
       }
       return total;
     },

@@ -153,33 +153,35 @@ test.serial('a broker that is down: one clear line within a bounded time, exit 1
   t.is(r.stdout, '');
 });
 
-test.serial('the daemon, SIGTERM during a fast replay: stops within the timeout, exit 0, every record it reported as sent is in the topic', async (t) => {
-  const topic = unique('sigterm');
-  const shutdownTimeoutMs = 20_000;
-  const config = stack.configFile({
-    shutdownTimeoutMs,
-    log: { level: 'info' },
-    kafka: { topic },
-    producer: { source: 'csv', rate: 0, loop: true, statsIntervalMs: 300 },
+for (const client of ['kafkajs', 'librdkafka'] as const) {
+  test.serial(`the daemon (${client}), SIGTERM during a fast replay: stops within the timeout, exit 0, every record it reported as sent is in the topic`, async (t) => {
+    const topic = unique(`sigterm-${client}`);
+    const shutdownTimeoutMs = 20_000;
+    const config = stack.configFile({
+      shutdownTimeoutMs,
+      log: { level: 'info' },
+      kafka: { topic },
+      producer: { client, source: 'csv', rate: 0, loop: true, statsIntervalMs: 300 },
+    });
+    // stop it once it has sent something, mid-replay
+    const r = await run(['producer', '--config', config], {
+      killAfter: (line) => /"message":"progress"/.test(line) && (JSON.parse(line) as { sent: number }).sent > 5000,
+    });
+    t.truthy(r.signalledAt, 'saw progress lines before stopping it');
+    t.is(r.code, 0, r.stdout.slice(-2000));
+    t.true(r.ms < shutdownTimeoutMs, `stopped in ${Math.round(r.ms)} ms`);
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    t.true(lines.every((l) => l.daemon === 'producer'), 'every line names the daemon');
+    const progress = lines.filter((l) => l.message === 'progress');
+    t.true(progress.every((l) => typeof l.sent === 'number' && typeof l.failed === 'number' && typeof l.rate === 'number'));
+    const stopped = lines.find((l) => l.message === 'producer stopped');
+    t.truthy(stopped, 'a final line with the counts');
+    const sent = stopped?.sent as number;
+    t.true(sent > 5000);
+    t.is(stopped?.failed, 0);
+    t.is(await countInTopic(topic), sent, 'every record reported as sent is in the topic, and nothing more');
   });
-  // stop it once it has sent something, mid-replay
-  const r = await run(['producer', '--config', config], {
-    killAfter: (line) => /"message":"progress"/.test(line) && (JSON.parse(line) as { sent: number }).sent > 5000,
-  });
-  t.truthy(r.signalledAt, 'saw progress lines before stopping it');
-  t.is(r.code, 0, r.stdout.slice(-2000));
-  t.true(r.ms < shutdownTimeoutMs, `stopped in ${Math.round(r.ms)} ms`);
-  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.true(lines.every((l) => l.daemon === 'producer'), 'every line names the daemon');
-  const progress = lines.filter((l) => l.message === 'progress');
-  t.true(progress.every((l) => typeof l.sent === 'number' && typeof l.failed === 'number' && typeof l.rate === 'number'));
-  const stopped = lines.find((l) => l.message === 'producer stopped');
-  t.truthy(stopped, 'a final line with the counts');
-  const sent = stopped?.sent as number;
-  t.true(sent > 5000);
-  t.is(stopped?.failed, 0);
-  t.is(await countInTopic(topic), sent, 'every record reported as sent is in the topic, and nothing more');
-});
+}
 
 test.serial('kafkalake produce, SIGTERM during a fast simulate run: summary, exit 0, the summary count is in the topic', async (t) => {
   const topic = unique('sigterm-produce');

@@ -1,14 +1,20 @@
 // The whole dataset through real Kafka: the shipped indexProcessed.csv.gz produced with the producer's
-// defaults, consumed back, and every record compared with its CSV row normalised independently here.
-import { gunzipSync } from 'node:zlib';
+// defaults, with each client (producer.client kafkajs and librdkafka), consumed back, and every record
+// compared with its CSV row normalised independently here. And the `acked` ranges the producer logs at
+// debug (the chaos test builds its acknowledged set from them) are exactly the offsets in the topic.
 import { readFileSync } from 'node:fs';
-import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import test, { type ExecutionContext } from 'ava';
 import { parse } from 'csv-parse/sync';
 import { Kafka, logLevel } from 'kafkajs';
-import { produceRecords } from '../../daemons/producer/fill.js';
+import { createLogger } from '../../daemons/lib/log.js';
 import { resolveFromRoot } from '../../daemons/lib/paths.js';
+import { produceRecords } from '../../daemons/producer/fill.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { consumeAll, expected, type Row } from './producer-helpers.js';
 
+type Client = 'kafkajs' | 'librdkafka';
 let stack: TestStack;
 test.before(async () => {
   stack = await startTestStack();
@@ -17,56 +23,10 @@ test.after.always(async () => {
   await stack?.stop();
 });
 
-type Row = Record<string, string>;
-
-/** The expected record of a CSV row, written out column by column (not through the producer's code). */
-function expected(r: Row): Record<string, unknown> {
-  const num = (s: string | undefined) => (s === '' || s === undefined ? null : Number(s));
-  return {
-    index: r.Index,
-    date: r.Date,
-    open: num(r.Open),
-    high: num(r.High),
-    low: num(r.Low),
-    close: num(r.Close),
-    adj_close: num(r['Adj Close']),
-    volume: num(r.Volume),
-    close_usd: num(r.CloseUSD),
-  };
-}
-
-async function consumeAll(topic: string, n: number, timeoutMs: number): Promise<Array<{ key: string; value: Record<string, unknown> }>> {
-  const kafka = new Kafka({ clientId: 'producer-test', brokers: stack.brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: unique('producer-test'), maxBytes: 10 << 20 });
-  const got: Array<{ key: string; value: Record<string, unknown> }> = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${n} in ${timeoutMs} ms`)), timeoutMs);
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) got.push({ key: m.key?.toString() ?? '', value: JSON.parse(m.value?.toString() ?? 'null') as Record<string, unknown> });
-            if (got.length >= n) {
-              clearTimeout(timer);
-              resolve();
-            }
-            await Promise.resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
-}
-
-test('the full indexProcessed.csv: 104,224 records, each equal to its row, order kept per index', async (t) => {
+async function csvRoundTrip(t: ExecutionContext, client: Client): Promise<void> {
   t.timeout(8 * 60_000);
   const topic = unique('stock');
-  const config = stack.config({ kafka: { topic } });
+  const config = stack.config({ kafka: { topic }, producer: { client } });
   const before = new Date().toISOString();
   const summary = await produceRecords(config, { source: 'csv' }); // the default file: the shipped .csv.gz
   const after = new Date().toISOString();
@@ -82,7 +42,7 @@ test('the full indexProcessed.csv: 104,224 records, each equal to its row, order
     want.set(r.Index as string, list);
   }
 
-  const got = await consumeAll(topic, 104_224, 5 * 60_000);
+  const got = await consumeAll(stack, topic, 104_224, 5 * 60_000);
   t.is(got.length, 104_224);
   const byIndex = new Map<string, Array<Record<string, unknown>>>();
   let badKeys = 0;
@@ -100,4 +60,48 @@ test('the full indexProcessed.csv: 104,224 records, each equal to its row, order
   t.is(badTimes, 0, 'every event_time is ISO-8601 UTC, taken while producing');
   t.deepEqual([...byIndex.keys()].sort(), [...want.keys()].sort());
   for (const [index, list] of want) t.deepEqual(byIndex.get(index), list, `records of ${index}, in file order`);
-});
+}
+
+for (const client of ['kafkajs', 'librdkafka'] as const) {
+  test(`${client}: the full indexProcessed.csv: 104,224 records, each equal to its row, order kept per index`, (t) => csvRoundTrip(t, client));
+}
+
+/** Every (partition, offset) in the topic, from the partitions' end offsets (the topic is only ours). */
+async function topicOffsets(topic: string): Promise<Set<string>> {
+  const admin = new Kafka({ clientId: 'acked-test', brokers: stack.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const out = new Set<string>();
+    for (const p of await admin.fetchTopicOffsets(topic)) for (let o = Number(p.low); o < Number(p.high); o++) out.add(`${p.partition}:${o}`);
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+for (const client of ['kafkajs', 'librdkafka'] as const) {
+  test(`${client}: the acked ranges logged at debug are exactly the offsets in the topic`, async (t) => {
+    const topic = unique(`acked-${client}`);
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    const log = createLogger({ daemon: 'producer', level: 'debug', stream });
+    const n = 30_000;
+    const summary = await produceRecords(stack.config({ kafka: { topic, partitions: 4 }, producer: { client, batchSize: 1000 } }), { source: 'simulate', count: n, log });
+    t.is(summary.sent, n);
+    const acked = new Set<string>();
+    let duplicates = 0;
+    for (const line of lines) {
+      const j = JSON.parse(line) as { message: string; partition?: number; baseOffset?: string; count?: number };
+      if (j.message !== 'acked') continue;
+      for (let i = 0; i < (j.count ?? 0); i++) {
+        const k = `${j.partition}:${Number(j.baseOffset) + i}`;
+        if (acked.has(k)) duplicates++;
+        acked.add(k);
+      }
+    }
+    t.is(duplicates, 0);
+    t.is(acked.size, n);
+    t.deepEqual([...acked].sort(), [...(await topicOffsets(topic))].sort());
+  });
+}

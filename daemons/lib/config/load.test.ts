@@ -69,6 +69,7 @@ test('a wrong type names the key, the value, its source and what is allowed', (t
   fails(t, () => loadConfig({ file: file({}), env: { KAFKALAKE_KAFKA_PARTITIONS: '-2' } }), 'kafka.partitions', 'env KAFKALAKE_KAFKA_PARTITIONS', 'integer ≥ 1');
   fails(t, () => loadConfig({ file: file({ mode: 'cloud' }), env: {} }), 'mode = "cloud"', 'one of local, aws');
   fails(t, () => loadConfig({ file: file({ producer: { loop: 'yes' } }), env: {} }), 'producer.loop', 'true or false');
+  fails(t, () => loadConfig({ file: file({}), env: { KAFKALAKE_PRODUCER_CLIENT: 'rdkafka' } }), 'producer.client', 'one of kafkajs, librdkafka');
   fails(t, () => loadConfig({ file: file({ kafka: { brokers: ['no-port'] } }), env: {} }), 'kafka.brokers', 'host:port');
   fails(t, () => loadConfig({ file: file({ aws: { endpoint: 'localhost' } }), env: {} }), 'aws.endpoint', 'URL');
 });

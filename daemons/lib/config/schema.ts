@@ -78,6 +78,12 @@ export const schema = {
     requestTimeoutMs: { doc: 'timeout of one AWS HTTP request', format: 'positive-int', default: 10000, env: 'KAFKALAKE_AWS_REQUEST_TIMEOUT_MS' },
   },
   producer: {
+    client: {
+      doc: 'the Kafka client library that sends: kafkajs (JavaScript, always installed) or librdkafka (@confluentinc/kafka-javascript, an optional dependency built from source by setup.sh; faster, see BENCHMARKS.md)',
+      format: ['kafkajs', 'librdkafka'],
+      default: 'kafkajs',
+      env: 'KAFKALAKE_PRODUCER_CLIENT',
+    },
     source: { doc: 'csv: replay a CSV file; simulate: endless random-walk ticks', format: ['csv', 'simulate'], default: 'csv', env: 'KAFKALAKE_PRODUCER_SOURCE' },
     file: {
       doc: 'the CSV (or .csv.gz) file the csv source replays',
@@ -91,10 +97,17 @@ export const schema = {
     seed: { doc: 'seed of the simulate source (same seed, same ticks)', format: 'non-negative-int', default: 1, env: 'KAFKALAKE_PRODUCER_SEED' },
     batchSize: { doc: 'records per produce request (sendBatch)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_PRODUCER_BATCH_SIZE' },
     maxInFlight: {
-      doc: 'produce requests awaiting acknowledgement at once: one idempotent producer per group of partitions, each with one request in flight (at most one per partition)',
+      doc: 'produce requests awaiting acknowledgement at once: kafkajs runs one idempotent producer per group of partitions, each with one request in flight (at most one per partition); librdkafka: requests in flight per broker connection (at most 5 with idempotence)',
       format: 'positive-int',
       default: 4,
       env: 'KAFKALAKE_PRODUCER_MAX_IN_FLIGHT',
+    },
+    lingerMs: { doc: 'librdkafka only: how long a batch waits for more records before it is sent (linger.ms)', format: 'non-negative-int', default: 20, env: 'KAFKALAKE_PRODUCER_LINGER_MS' },
+    deliveryTimeoutMs: {
+      doc: 'librdkafka only: how long a record is retried before it counts as failed (message.timeout.ms); also bounds flushing at stop',
+      format: 'positive-int',
+      default: 60000,
+      env: 'KAFKALAKE_PRODUCER_DELIVERY_TIMEOUT_MS',
     },
     statsIntervalMs: { doc: 'how often sent/failed counts and the rate are logged', format: 'positive-int', default: 10000, env: 'KAFKALAKE_PRODUCER_STATS_INTERVAL_MS' },
   },
@@ -274,6 +287,7 @@ export interface Config {
     requestTimeoutMs: number;
   };
   producer: {
+    client: 'kafkajs' | 'librdkafka';
     source: 'csv' | 'simulate';
     file: string;
     rate: number;
@@ -282,6 +296,8 @@ export interface Config {
     seed: number;
     batchSize: number;
     maxInFlight: number;
+    lingerMs: number;
+    deliveryTimeoutMs: number;
     statsIntervalMs: number;
   };
   consumer: {
