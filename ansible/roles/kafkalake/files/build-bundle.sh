@@ -41,6 +41,13 @@ mkdir "$work/kafkalake"
 tar -cf - --exclude='*.test.js' --exclude='*.test.js.map' $present | tar -C "$work/kafkalake" -xf -
 cp -a node_modules "$work/kafkalake/node_modules"
 (cd "$work/kafkalake" && npm prune --omit=dev --no-audit --no-fund --offline --loglevel=error >&2) || fail "npm prune --omit=dev failed"
+# the optional librdkafka client (producer.client=librdkafka) keeps only what runs: its JS, the binding and
+# librdkafka's shared libraries (the bundled C sources and static archives are ~280 MB of build inputs)
+CK="$work/kafkalake/node_modules/@confluentinc/kafka-javascript"
+if [ -d "$CK" ]; then
+  rm -rf "$CK/deps" "$CK/build/Release/obj.target" "$CK/build/deps/librdkafka" "$CK/build/deps/include" "$CK/build/deps/pkgconfig"
+  find "$CK/build" -maxdepth 2 \( -name '*.a' -o -name '*.mk' -o -name '*Makefile' -o -name 'config.gypi' \) -delete
+fi
 tar -C "$work" --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner -cf - kafkalake | gzip -n -6 >"$work/bundle.tar.gz"
 if [ -f "$OUT" ] && cmp -s "$work/bundle.tar.gz" "$OUT"; then
   echo "$fp" >"$OUT.fingerprint"
