@@ -42,12 +42,13 @@ interface RdModule {
   Producer: new (conf: Record<string, string | number | boolean>, topicConf?: Record<string, string | number | boolean>) => RdProducer;
 }
 
-export function loadRdkafka(): RdModule {
+/** The package, or one line saying how to get it (`name` is for the test of that line). */
+export function loadRdkafka(name = PACKAGE): RdModule {
   try {
-    return createRequire(import.meta.url)(PACKAGE) as RdModule;
+    return createRequire(import.meta.url)(name) as RdModule;
   } catch (err) {
     throw new KafkalakeError(
-      `producer.client is librdkafka but ${PACKAGE} is not installed or not built (${oneLine(err).slice(0, 160)}); install it with \`CKJS_LINKING=dynamic npm install\` (needs g++, make, libssl-dev, zlib1g-dev) or set producer.client to kafkajs`,
+      `producer.client is librdkafka but ${name} is not installed or not built (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); install it with \`CKJS_LINKING=dynamic npm install\` (needs g++, make, libssl-dev, zlib1g-dev) or set producer.client to kafkajs`,
       { where: 'config producer.client', cause: err },
     );
   }
