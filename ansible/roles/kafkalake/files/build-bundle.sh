@@ -14,7 +14,8 @@ fail() { printf 'build-bundle: %s\n' "$*" >&2; exit 1; }
 cd "$SRC"
 if [ "$BUILD" = true ]; then
   # npm install, not npm ci: npm 11 writes locks its own npm ci rejects (see daemons/local/setup.sh)
-  npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed in $SRC"
+  # CKJS_LINKING=dynamic: the optional librdkafka client builds against the system OpenSSL/zlib (see setup.sh)
+  CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed in $SRC"
   npx --no-install tsc -p tsconfig.json >&2 || fail "the TypeScript build failed in $SRC"
 fi
 [ -f dist/daemons/cli/main.js ] || fail "$SRC/dist/daemons/cli/main.js is missing: build first (npm ci && npx tsc -p .) or set kafkalake_build: true"
