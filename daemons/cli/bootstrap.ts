@@ -1,8 +1,11 @@
 // kafkalake bootstrap — create the AWS resources the pipeline needs (the twin's in local mode),
-// idempotently: the bucket, the Glue database, the alarms of config/alarms.json and the dashboard.
+// idempotently: the bucket, the Glue database, the staging and DLQ tables of sql/ddl (so the reports
+// run before anything was dead-lettered), the alarms of config/alarms.json and the dashboard.
 // A second run changes nothing and says so. Each step is a row of STEPS: add one to add a resource.
 import { CreateDatabaseCommand, GetDatabaseCommand } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { ddlTableInput, loadDdl } from '../lib/catalog/ddl.js';
+import { glueCatalog } from '../lib/catalog/glue-catalog.js';
 import { alarmsFromConfig, describeAlarms, putAlarms } from '../lib/alarms.js';
 import { type AwsClients, createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';
@@ -17,6 +20,9 @@ export interface BootstrapStep {
   name: string;
   run(c: Readonly<Config>, aws: AwsClients): Promise<StepResult[]>;
 }
+
+/** the table definitions (Athena DDL); the ones headed "-- bootstrap: create" are made here */
+export const DDL_DIR = 'sql/ddl';
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
@@ -58,6 +64,19 @@ export const STEPS: BootstrapStep[] = [
     },
   },
   {
+    // created once; afterwards the crawler owns them (their schema and partitions), so an existing table is left as it is
+    name: 'glue tables',
+    async run(c, aws) {
+      const catalog = glueCatalog(aws.glue, c.crawl.database);
+      const out: StepResult[] = [];
+      for (const d of loadDdl(resolveFromRoot(DDL_DIR)).filter((t) => t.bootstrap)) {
+        const resource = `glue table ${c.crawl.database}.${d.name}`;
+        out.push({ resource, result: (await catalog.createTableIfMissing(ddlTableInput(d, c.aws.bucket))) ? 'created' : 'unchanged' });
+      }
+      return out;
+    },
+  },
+  {
     name: 'alarms',
     async run(c, aws) {
       const { defs, settings } = alarmsFromConfig(c, resolveFromRoot);
@@ -96,7 +115,7 @@ const usage = 'kafkalake bootstrap [--config FILE] [--json]';
 
 export const bootstrap: Command = {
   name: 'bootstrap',
-  summary: 'create the bucket, Glue database, alarms and dashboard (the twin’s in local mode), idempotently',
+  summary: 'create the bucket, Glue database and tables, alarms and dashboard (the twin’s in local mode), idempotently',
   usage,
   async run(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, usage);

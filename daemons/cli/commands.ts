@@ -53,7 +53,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'bootstrap',
-    summary: 'create the bucket, Glue database, alarms and dashboard (the twin’s in local mode), idempotently',
+    summary: 'create the bucket, Glue database and tables, alarms and dashboard (the twin’s in local mode), idempotently',
     load: async () => (await import('./bootstrap.js')).bootstrap,
   },
 ];

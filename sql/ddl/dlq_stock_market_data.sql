@@ -1,5 +1,6 @@
 -- name: dlq_stock_market_data
--- description: The dead-letter records (staging/_dlq/): the consumer's (envelope, reason, raw_base64) and the ETL's (stage, table, source, envelope, reason, raw), partitioned by dt. Replace ${BUCKET}; then MSCK REPAIR TABLE dlq_stock_market_data. The data_quality report counts its rows by reason.
+-- bootstrap: create
+-- description: The dead-letter records (staging/_dlq/): the consumer's (envelope, reason, raw_base64) and the ETL's (stage, table, source, envelope, reason, raw), partitioned by dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the crawler adds its partitions in local mode. The data_quality report counts its rows by reason.
 CREATE EXTERNAL TABLE IF NOT EXISTS dlq_stock_market_data (
   _topic string,
   _partition int,
@@ -19,4 +20,14 @@ WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true')
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://${BUCKET}/staging/_dlq/stock_market_data/'
-TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip')
+TBLPROPERTIES (
+  'classification' = 'json',
+  'compressionType' = 'gzip',
+  'projection.enabled' = 'true',
+  'projection.dt.type' = 'date',
+  'projection.dt.format' = 'yyyy-MM-dd',
+  'projection.dt.range' = '2020-01-01,NOW',
+  'projection.dt.interval' = '1',
+  'projection.dt.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://${BUCKET}/staging/_dlq/stock_market_data/dt=${dt}/'
+)

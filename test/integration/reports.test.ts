@@ -1,7 +1,8 @@
 // Every saved report, run in local mode over a lake built from indexProcessed.csv and catalogued by
 // the crawler, equals the same computation done here in TypeScript from the CSV (reports-expected.ts).
 // Also: where the results land (athena-results/<id>.csv, reports/<name>/<date>.csv), the history kept,
-// and the data-quality report over a lake with known defects and DLQ records.
+// the data-quality report over a lake with known defects and DLQ records, and over an empty DLQ right
+// after `kafkalake bootstrap` (which creates the staging and DLQ tables the crawler then keeps up to date).
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import { createAwsClients } from '../../daemons/lib/aws.js';
@@ -9,6 +10,7 @@ import { bucketOf } from '../../daemons/lib/catalog/objects.js';
 import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
 import { createQueryEngine } from '../../daemons/lib/athena/engine.js';
 import { createReporter, type ReportRun, runReports } from '../../daemons/lib/athena/reports.js';
+import { bootstrapAll } from '../../daemons/cli/bootstrap.js';
 import { loadSavedQueries } from '../../daemons/lib/athena/saved.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
@@ -34,6 +36,24 @@ const DLQ = [
   { reason: 'not a JSON object', n: 3 },
   { reason: 'field "close" is not a double: abc', n: 2 },
 ];
+
+/** The CSV rows with their envelopes as the replay gives them: one partition per index (in name order), offsets in file order. */
+function replayed(): expected.DqRow[] {
+  const indexes = [...new Set(csv.map((r) => r.index))].sort();
+  const seen = new Map<string, number>();
+  return csv.map((r) => {
+    const o = seen.get(r.index) ?? 0;
+    seen.set(r.index, o + 1);
+    return { ...r, partition: indexes.indexOf(r.index), offset: o };
+  });
+}
+
+async function dataQuality(c: Readonly<Config>): Promise<Array<[string | undefined, string | undefined, number]>> {
+  const [run] = await runReports(c, log, 'data_quality');
+  if (!run?.ok) throw new Error(`data_quality failed: ${run?.error}`);
+  const text = await getText(c, `reports/data_quality/${today()}.csv`);
+  return (parse(text ?? '', { columns: true }) as Array<Record<string, string>>).map((r) => [r.check_name, r.detail, Number(r.value)]);
+}
 
 async function putDlq(c: Readonly<Config>): Promise<string[]> {
   const reasons: string[] = [];
@@ -165,15 +185,7 @@ test.serial('data_quality counts the defects of a lake with known bad rows, and 
   t.true(run?.ok, run?.error);
   const text = await getText(dirty, `reports/data_quality/${today()}.csv`);
   const got = (parse(text ?? '', { columns: true }) as Array<Record<string, string>>).map((r) => [r.check_name, r.detail, num(r.value)]);
-  // the CSV rows' envelopes as the replay gives them: one partition per index (in name order), offsets in file order
-  const indexes = [...new Set(csv.map((r) => r.index))].sort();
-  const seen = new Map<string, number>();
-  const clean: expected.DqRow[] = csv.map((r) => {
-    const o = seen.get(r.index) ?? 0;
-    seen.set(r.index, o + 1);
-    return { ...r, partition: indexes.indexOf(r.index), offset: o };
-  });
-  const want = expected.dataQuality([...clean, ...bad], reasons);
+  const want = expected.dataQuality([...replayed(), ...bad], reasons);
   t.deepEqual(got, want);
   t.deepEqual(
     got.filter((r) => r[2] !== 0 && r[0] !== 'row_count').map((r) => r[0]),
@@ -197,5 +209,55 @@ test.serial('the history keeps the newest reports.keep files per report', async 
   } finally {
     engine.close();
     aws.destroy();
+  }
+});
+
+test.serial('after bootstrap, data_quality runs on an empty DLQ; the crawler then fills and updates the bootstrapped tables', async (t) => {
+  const bucket = await twin.bucket();
+  const c = twin.config({
+    aws: { bucket },
+    crawl: { database: unique('kl_boot').replace(/-/g, '_'), crawlerName: unique('crawler') },
+    monitoring: { alarmPrefix: `${unique('boot')}-` },
+  });
+  const first = await bootstrapAll(c);
+  for (const table of ['dlq_stock_market_data', 'staging_stock_market_data']) {
+    t.like(first.find((r) => r.resource === `glue table ${c.crawl.database}.${table}`), { result: 'created' }, table);
+  }
+  t.false(first.some((r) => r.resource.endsWith('.stock_market_data')), 'the lake table is the crawler’s to create');
+  const second = await bootstrapAll(c);
+  t.deepEqual(second.filter((r) => r.result !== 'unchanged'), [], 'a second bootstrap changes nothing');
+
+  // the lake, catalogued; nothing dead-lettered yet
+  await buildLakeFromCsv(c, { ingestedAt });
+  const crawl1 = await runCrawl(c, log);
+  if (crawl1.mode !== 'local') return t.fail('local crawl expected');
+  t.deepEqual(crawl1.tablesCreated, ['stock_market_data']);
+  const empty = await dataQuality(c);
+  t.deepEqual(empty, expected.dataQuality(replayed(), []));
+  t.deepEqual(empty.filter((r) => r[0] === 'dlq_records'), [], 'an empty DLQ gives no dlq_records rows');
+
+  // dead letters and a staged object arrive: the crawler adds their partitions to the bootstrapped tables
+  const reasons = await putDlq(c);
+  await putStaging(c, [{ index: 'HSI', date: '2026-11-20', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 3, close_usd: 0.2, _topic: 'stock_market_data', _partition: 0, _offset: 7, _timestamp: '2026-11-21T00:00:00Z', _key: 'HSI' }]);
+  const crawl2 = await runCrawl(c, log);
+  if (crawl2.mode !== 'local') return t.fail('local crawl expected');
+  t.deepEqual(crawl2.tablesCreated, [], 'the tables existed: bootstrap made them');
+  t.true(crawl2.partitionsAdded >= 2, `partitions added: ${crawl2.partitionsAdded}`);
+  t.deepEqual(crawl2.skipped, []);
+  const full = await dataQuality(c);
+  t.deepEqual(full, expected.dataQuality(replayed(), reasons));
+  t.deepEqual(
+    full.filter((r) => r[0] === 'dlq_records').map((r) => [r[1], r[2]]),
+    [
+      ['field "close" is not a double: abc', 2],
+      ['not a JSON object', 3],
+    ],
+  );
+  const engine = createQueryEngine(c, log);
+  try {
+    const staged = await engine.query('SELECT count(*) AS n, max(_offset) AS o FROM staging_stock_market_data');
+    t.deepEqual(staged.rows, [['1', '7']]);
+  } finally {
+    engine.close();
   }
 });

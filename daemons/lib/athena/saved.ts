@@ -14,13 +14,30 @@ export interface SavedQuery {
   file: string;
 }
 
-export function parseSavedQuery(file: string, text: string): SavedQuery {
+/** The "-- key: value" lines a SQL file opens with (saved queries, table definitions). */
+export function sqlHeader(text: string): Record<string, string> {
   const header: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^--\s*([a-z]+):\s*(.*?)\s*$/.exec(line);
     if (m) header[m[1]!] = m[2]!;
     else if (!line.startsWith('--')) break;
   }
+  return header;
+}
+
+/** Every *.sql file of `dir` in name order, parsed; `what` names them in the error if dir cannot be read. */
+export function parseSqlDir<T>(dir: string, what: string, parse: (file: string, text: string) => T): T[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  } catch (err) {
+    throw new KafkalakeError(`cannot read the ${what}: ${(err as Error).message}`, { where: dir, cause: err });
+  }
+  return files.map((f) => parse(path.join(dir, f), readFileSync(path.join(dir, f), 'utf8')));
+}
+
+export function parseSavedQuery(file: string, text: string): SavedQuery {
+  const header = sqlHeader(text);
   const name = path.basename(file, '.sql');
   const bad = (what: string) => new KafkalakeError(`saved query header: ${what}`, { where: file });
   if (header.name !== name) throw bad(`"-- name: ${name}" expected (the file's base name), got ${header.name ? `"${header.name}"` : 'none'}`);
@@ -31,11 +48,5 @@ export function parseSavedQuery(file: string, text: string): SavedQuery {
 }
 
 export function loadSavedQueries(dir: string): SavedQuery[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
-  } catch (err) {
-    throw new KafkalakeError(`cannot read the saved queries: ${(err as Error).message}`, { where: dir, cause: err });
-  }
-  return files.map((f) => parseSavedQuery(path.join(dir, f), readFileSync(path.join(dir, f), 'utf8')));
+  return parseSqlDir(dir, 'saved queries', parseSavedQuery);
 }

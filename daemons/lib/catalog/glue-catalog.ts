@@ -69,6 +69,16 @@ export function glueCatalog(glue: GlueClient, database: string) {
         throw wrap(err, where(input.Name), 'cannot create the table');
       }
     },
+    /** CreateTable unless the table exists (then it is left as it is); true when created. */
+    async createTableIfMissing(input: TableInput): Promise<boolean> {
+      try {
+        await glue.send(new CreateTableCommand({ DatabaseName: database, TableInput: input }));
+        return true;
+      } catch (err) {
+        if ((err as { name?: string }).name === 'AlreadyExistsException') return false;
+        throw wrap(err, where(input.Name), 'cannot create the table');
+      }
+    },
     async updateTable(input: TableInput): Promise<void> {
       try {
         await glue.send(new UpdateTableCommand({ DatabaseName: database, TableInput: input }));
