@@ -146,7 +146,16 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     st.closeAt = pos.closeAt;
     st.recovered = true;
     st.verified = true; // just listed
-    if (pos.staged !== undefined) consumer.seek({ topic, partition: p, offset: String(pos.staged + 1) });
+    if (pos.staged !== undefined) {
+      consumer.seek({ topic, partition: p, offset: String(pos.staged + 1) });
+      // the group offset follows staging: a commit that failed after the last PUT (the broker restarting)
+      // would otherwise stay behind until the next object, for ever on a quiet partition, and the lag
+      // measured from Kafka (the alarm, `kafkalake status`) would count records that are staged
+      await consumer.commitOffsets([{ topic, partition: p, offset: String(pos.staged + 1) }]).catch((err: unknown) => {
+        log.warn('offset commit of the recovered position failed (the next object commits again)', { partition: p, error: oneLine(err) });
+      });
+      if (gen !== generation) return;
+    }
     log.info('partition assigned; resuming after the last staged offset', { partition: p, stagedThrough: pos.staged ?? null, closeAt: pos.closeAt ?? null });
     checkOnce();
   };
