@@ -5,34 +5,16 @@
 // every record is the one that was sent. Bounded: the flow is paced to ~125 s, the whole test to 8 minutes.
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { createTopic, endOffsets, missingOffsets, produce, readStaging, type Run, runCli, simulated, simulatedMessages, type StagedRow } from './consumer-helpers.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, type Run, runCli, sharedStack, simulated, simulatedMessages, sleep, type StagedRow } from './consumer-helpers.js';
 
 const TOTAL = 1_000_000;
 const KILLS = 10;
-let stack: TestStack;
-
-test.before(async () => {
-  stack = await startTestStack();
-});
-test.after.always(async () => {
-  await stack?.stop();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const shared = sharedStack();
 
 test('[slow] SIGKILLed at random moments 10+ times during 1,000,000 records: every offset staged exactly once', async (t) => {
   t.timeout(8 * 60_000);
-  const topic = unique('crash');
-  const bucket = await stack.bucket();
-  await createTopic(stack.brokers, topic, 6);
-  const cfg = stack.configFile({
-    kafka: { topic },
-    aws: { bucket },
-    log: { level: 'info' },
-    consumer: { groupId: unique('g'), sessionTimeoutMs: 6000, flush: { maxRecords: 20000, intervalMs: 1000 } },
-    metrics: { enabled: false },
-  });
+  const { stack } = shared;
+  const { topic, bucket, cfg } = await consumerRun(stack, 'crash', 6, { consumer: { sessionTimeoutMs: 6000, flush: { maxRecords: 20000, intervalMs: 1000 } } });
 
   let sent = 0;
   let flowing = true;

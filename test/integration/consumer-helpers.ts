@@ -1,14 +1,73 @@
-// Shared by the consumer's integration tests: fill a topic with kafkajs directly, read all of staging back,
-// run the CLI as a child process, sample a child's RSS.
+// Shared by the consumer's integration tests: the file's stack (and TCP proxy) started once, a fresh
+// topic, bucket and consumer config per test, fill a topic with kafkajs directly, read all of staging
+// back, run the CLI as a child process, sample a child's RSS.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import test from 'ava';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { parseKey } from '../../daemons/consumer/naming.js';
+import { merge, type Tree } from '../helpers/merge.js';
+import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 export const CLI = fileURLToPath(new URL('../../daemons/cli/main.js', import.meta.url));
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SharedStack {
+  readonly stack: TestStack;
+  /** a TCP proxy in front of the AWS twin (sharedStack({ proxy: true })) */
+  readonly proxy: TcpProxy;
+}
+
+/** The test file's stack: started before its tests, stopped (proxy first) after them however they end. */
+export function sharedStack(opts: { proxy?: boolean } = {}): SharedStack {
+  let stack: TestStack | undefined;
+  let proxy: TcpProxy | undefined;
+  test.before(async () => {
+    stack = await startTestStack();
+    if (opts.proxy) {
+      const u = new URL(stack.awsEndpoint);
+      proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
+    }
+  });
+  test.after.always(async () => {
+    await proxy?.close();
+    await stack?.stop();
+  });
+  return {
+    get stack() {
+      if (!stack) throw new Error('the test stack is not started');
+      return stack;
+    },
+    get proxy() {
+      if (!proxy) throw new Error('no TCP proxy: use sharedStack({ proxy: true })');
+      return proxy;
+    },
+  };
+}
+
+export interface ConsumerRun {
+  topic: string;
+  bucket: string;
+  /** the config file for `kafkalake consumer|consume --config` */
+  cfg: string;
+}
+
+/**
+ * A fresh topic of `partitions` partitions (named `name`-<random>), a fresh bucket, and a consumer config
+ * on them: info logs, a fresh group, metrics off; `overrides` merged over that.
+ */
+export async function consumerRun(stack: TestStack, name: string, partitions: number, overrides: Tree = {}): Promise<ConsumerRun> {
+  const topic = unique(name);
+  const bucket = await stack.bucket();
+  await createTopic(stack.brokers, topic, partitions);
+  const base = { kafka: { topic }, aws: { bucket }, log: { level: 'info' }, consumer: { groupId: unique('g') }, metrics: { enabled: false } };
+  return { topic, bucket, cfg: stack.configFile(merge(base, overrides)) };
+}
 
 export function kafkaFor(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'consumer-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });

@@ -5,37 +5,19 @@
 // RSS stays under the configured bound the whole time, and it logs clearly while S3 is down.
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { createTopic, endOffsets, missingOffsets, produce, readStaging, rssOf, runCli, simulatedMessages, stagedByNames, waitFor } from './consumer-helpers.js';
+import { unique } from '../helpers/stack.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, rssOf, runCli, sharedStack, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
 
 const TOTAL = 150_000;
 const RSS_BOUND = 300 * 1024 * 1024;
-let stack: TestStack;
-let proxy: TcpProxy;
-
-test.before(async () => {
-  stack = await startTestStack();
-  const u = new URL(stack.awsEndpoint);
-  proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
-});
-test.after.always(async () => {
-  await proxy?.close();
-  await stack?.stop();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const shared = sharedStack({ proxy: true });
 
 test('the AWS twin unreachable for 20 s mid-stream: nothing lost, nothing doubled, memory bounded, a clear log line', async (t) => {
   t.timeout(5 * 60_000);
-  const topic = unique('outage');
-  const bucket = await stack.bucket();
-  await createTopic(stack.brokers, topic, 6);
-  const cfg = stack.configFile({
-    kafka: { topic },
-    aws: { bucket, endpoint: proxy.url, maxAttempts: 2, requestTimeoutMs: 3000 },
-    log: { level: 'info' },
-    consumer: { groupId: unique('g'), flush: { intervalMs: 1000 }, maxBufferedBytes: 32 * 1024 * 1024 },
+  const { stack, proxy } = shared;
+  const { topic, bucket, cfg } = await consumerRun(stack, 'outage', 6, {
+    aws: { endpoint: proxy.url, maxAttempts: 2, requestTimeoutMs: 3000 },
+    consumer: { flush: { intervalMs: 1000 }, maxBufferedBytes: 32 * 1024 * 1024 },
     metrics: { enabled: true, flushIntervalMs: 1000, namespace: unique('KafkaLakeTest') },
   });
   const direct = createAwsClients(stack.config({ aws: { bucket } }));

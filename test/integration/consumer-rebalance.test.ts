@@ -4,33 +4,15 @@
 // offset exactly once and both consumers did part of the work.
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { createTopic, endOffsets, missingOffsets, produce, readStaging, runCli, simulatedMessages, stagedByNames, waitFor } from './consumer-helpers.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, runCli, sharedStack, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
 
 const TOTAL = 200_000;
-let stack: TestStack;
-
-test.before(async () => {
-  stack = await startTestStack();
-});
-test.after.always(async () => {
-  await stack?.stop();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const shared = sharedStack();
 
 test('a second consumer joins then leaves mid-stream: still exactly once', async (t) => {
   t.timeout(5 * 60_000);
-  const topic = unique('rebalance');
-  const bucket = await stack.bucket();
-  await createTopic(stack.brokers, topic, 6);
-  const cfg = stack.configFile({
-    kafka: { topic },
-    aws: { bucket },
-    log: { level: 'info' },
-    consumer: { groupId: unique('g'), sessionTimeoutMs: 6000, flush: { maxRecords: 5000, intervalMs: 500 } },
-    metrics: { enabled: false },
-  });
+  const { stack } = shared;
+  const { topic, bucket, cfg } = await consumerRun(stack, 'rebalance', 6, { consumer: { sessionTimeoutMs: 6000, flush: { maxRecords: 5000, intervalMs: 500 } } });
   const aws = createAwsClients(stack.config({ aws: { bucket } }));
   const flow = produce(stack.brokers, topic, simulatedMessages(0, TOTAL), { rate: 5000 });
   const a = runCli(['consumer', '--config', cfg]);

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { freePort } from '../../daemons/local/ports.js';
 import { awsTwin } from '../../daemons/local/services.js';
 import { type ManagedProcess, startProcess, stopPid, waitUntil } from '../../daemons/local/process.js';
+import { merge } from '../helpers/merge.js';
 
 export const CSV_FILE = '/work/shared/data/stock-exchange/indexProcessed.csv';
 export const TOPIC = 'stock_market_data';
@@ -31,15 +32,6 @@ export interface Twin {
 }
 
 export const unique = (p: string) => `${p}-${randomUUID().slice(0, 8)}`.toLowerCase();
-
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
-}
 
 export async function startTwin(): Promise<Twin> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-crawl-test-'));

@@ -8,23 +8,11 @@ import { type Dimension, GetMetricDataCommand, ListMetricsCommand } from '@aws-s
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { createMetrics } from '../../daemons/lib/metrics.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { createTopic, produce, runCli, simulatedMessages } from './consumer-helpers.js';
+import { unique } from '../helpers/stack.js';
+import { consumerRun, produce, runCli, sharedStack, simulatedMessages } from './consumer-helpers.js';
 
-let stack: TestStack;
-let proxy: TcpProxy;
+const shared = sharedStack({ proxy: true });
 const log = createLogger({ daemon: 'metrics-test', level: 'error', stream: process.stderr });
-
-test.before(async () => {
-  stack = await startTestStack();
-  const u = new URL(stack.awsEndpoint);
-  proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
-});
-test.after.always(async () => {
-  await proxy?.close();
-  await stack?.stop();
-});
 
 async function sumOf(cw: ReturnType<typeof createAwsClients>['cloudwatch'], namespace: string, name: string, dims: Dimension[], stat = 'Sum'): Promise<number | undefined> {
   const end = new Date(Date.now() + 60_000);
@@ -42,7 +30,7 @@ async function sumOf(cw: ReturnType<typeof createAwsClients>['cloudwatch'], name
 
 test('counters, gauges and timings land in CloudWatch with namespace and Daemon/Topic dimensions', async (t) => {
   const namespace = unique('KafkaLakeTest');
-  const aws = createAwsClients(stack.config());
+  const aws = createAwsClients(shared.stack.config());
   const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon: 'consumer', log, flushIntervalMs: 60_000, processGauges: false });
   m.count('RecordsIn', 10, { topic: 't1' });
   m.count('RecordsIn', 5, { topic: 't1' });
@@ -65,6 +53,7 @@ test('counters, gauges and timings land in CloudWatch with namespace and Daemon/
 
 test('CloudWatch unreachable: recording does not block, the buffer stays bounded, drops are counted', async (t) => {
   const namespace = unique('KafkaLakeTest');
+  const { stack, proxy } = shared;
   const aws = createAwsClients(stack.config({ aws: { endpoint: proxy.url, maxAttempts: 2, requestTimeoutMs: 2000 } }));
   const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon: 'consumer', log, flushIntervalMs: 100, maxPending: 50, processGauges: false });
   proxy.off();
@@ -104,11 +93,9 @@ test('CloudWatch unreachable: recording does not block, the buffer stays bounded
 test('the consumer publishes records/bytes in, objects written, DLQ count, lag per partition and PUT latency', async (t) => {
   t.timeout(3 * 60_000);
   const namespace = unique('KafkaLakeTest');
-  const topic = unique('metrics');
-  const bucket = await stack.bucket();
-  await createTopic(stack.brokers, topic, 2);
+  const { stack } = shared;
+  const { topic, cfg } = await consumerRun(stack, 'metrics', 2, { metrics: { enabled: true, namespace, flushIntervalMs: 500 } });
   await produce(stack.brokers, topic, [...simulatedMessages(0, 3000), { key: 'NYA', value: 'not json' }, { key: 'NYA', value: '[1]' }]);
-  const cfg = stack.configFile({ kafka: { topic }, aws: { bucket }, consumer: { groupId: unique('g') }, metrics: { enabled: true, namespace, flushIntervalMs: 500 } });
   const run = runCli(['consume', '--once', '--config', cfg]);
   t.is((await run.exited).code, 0, run.stderr());
   const aws = createAwsClients(stack.config());

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { pool } from '../../lib/catalog/objects.js';
 import { KafkalakeError, oneLine } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { TableSpec } from '../../lib/etl/spec.js';
@@ -51,17 +52,6 @@ export interface LocalEtlDeps {
   /** parallel S3 transfers */
   concurrency?: number;
   now?: () => Date;
-}
-
-async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
