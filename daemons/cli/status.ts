@@ -1,11 +1,8 @@
 // kafkalake status [--json] — the pipeline on one screen: daemons, rates, lag, freshness, jobs, DLQ,
 // alarms. In local mode it evaluates the alarms first (the twin evaluates none). Exit 0 when every
 // stage is healthy, 3 when something is not (the report still printed), 1 when it could not run.
-import { RUN_JOBS } from './run.js';
 import { resolveFromRoot } from '../lib/paths.js';
-import { gatherStatus, type Section, type StatusReport } from '../lib/status.js';
-import { buildJobs } from '../scheduler/jobs.js';
-import { listReportFiles } from '../scheduler/report-files.js';
+import type { Section, StatusReport } from '../lib/status.js';
 import { type Command, context, parse } from './context.js';
 
 const usage = 'kafkalake status [--config FILE] [--json]';
@@ -72,6 +69,13 @@ export const status: Command = {
       process.stdout.write(`usage: ${usage}\nexit status: 0 healthy, 3 something is not (see the last line or "problems")\n`);
       return 0;
     }
+    // the AWS SDK, DuckDB and the job table load only now, so `status --help` stays quick
+    const [{ RUN_JOBS }, { gatherStatus }, { buildJobs }, { listReportFiles }] = await Promise.all([
+      import('./run.js'),
+      import('../lib/status.js'),
+      import('../scheduler/jobs.js'),
+      import('../scheduler/report-files.js'),
+    ]);
     const ctx = context('status', values.config, {}, 'stderr');
     const quiet = ctx.log.child({});
     quiet.level = 'error';
