@@ -120,7 +120,17 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
   t.deepEqual(r.instanceProfileRoles, ['kafkalake-host']);
   t.true((r.hostPolicyActions as string[]).includes('s3:PutObject'));
   t.false((r.hostPolicyActions as string[]).some((a) => a.endsWith(':*') || a === '*'), 'no wildcard actions');
-  t.deepEqual(r.alarms, ['kafkalake-consumer-down', 'kafkalake-consumer-lag', 'kafkalake-dlq-records', 'kafkalake-producer-down']);
+  // the definitions of config/alarms.json, as `kafkalake bootstrap` names them
+  t.deepEqual(r.alarms, [
+    'kafkalake-consumer-down',
+    'kafkalake-consumer-lag-high',
+    'kafkalake-crawl-failed',
+    'kafkalake-dlq-records',
+    'kafkalake-etl-failed',
+    'kafkalake-no-records-staged',
+    'kafkalake-report-failed',
+    'kafkalake-scheduler-down',
+  ]);
   t.is(r.dashboardWidgets, 4);
   t.deepEqual(r.logGroups, ['/kafkalake']);
 });
