@@ -5,7 +5,8 @@
 // every record is the one that was sent. Bounded: the flow is paced to ~125 s, the whole test to 8 minutes.
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { consumerRun, endOffsets, missingOffsets, produce, readStaging, type Run, runCli, sharedStack, simulated, simulatedMessages, sleep, type StagedRow } from './consumer-helpers.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, type Run, runCli, simulated, simulatedMessages, sleep, type StagedRow } from './consumer-helpers.js';
+import { sharedStack } from './shared-stack.js';
 
 const TOTAL = 1_000_000;
 const KILLS = 10;

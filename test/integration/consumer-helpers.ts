@@ -1,54 +1,19 @@
-// Shared by the consumer's integration tests: the file's stack (and TCP proxy) started once, a fresh
-// topic, bucket and consumer config per test, fill a topic with kafkajs directly, read all of staging
-// back, run the CLI as a child process, sample a child's RSS.
+// Shared by the consumer's integration tests: a fresh topic, bucket and consumer config per test, fill a
+// topic with kafkajs directly, read all of staging back, run the CLI as a child process, sample a child's
+// RSS. No test framework here (the file's stack hooks are in shared-stack.ts), so benches may import it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import test from 'ava';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { parseKey } from '../../daemons/consumer/naming.js';
 import { merge, type Tree } from '../helpers/merge.js';
-import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { type TestStack, unique } from '../helpers/stack.js';
 
 export const CLI = fileURLToPath(new URL('../../daemons/cli/main.js', import.meta.url));
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface SharedStack {
-  readonly stack: TestStack;
-  /** a TCP proxy in front of the AWS twin (sharedStack({ proxy: true })) */
-  readonly proxy: TcpProxy;
-}
-
-/** The test file's stack: started before its tests, stopped (proxy first) after them however they end. */
-export function sharedStack(opts: { proxy?: boolean } = {}): SharedStack {
-  let stack: TestStack | undefined;
-  let proxy: TcpProxy | undefined;
-  test.before(async () => {
-    stack = await startTestStack();
-    if (opts.proxy) {
-      const u = new URL(stack.awsEndpoint);
-      proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port) });
-    }
-  });
-  test.after.always(async () => {
-    await proxy?.close();
-    await stack?.stop();
-  });
-  return {
-    get stack() {
-      if (!stack) throw new Error('the test stack is not started');
-      return stack;
-    },
-    get proxy() {
-      if (!proxy) throw new Error('no TCP proxy: use sharedStack({ proxy: true })');
-      return proxy;
-    },
-  };
-}
 
 export interface ConsumerRun {
   topic: string;

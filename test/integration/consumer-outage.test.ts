@@ -6,7 +6,8 @@
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { unique } from '../helpers/stack.js';
-import { consumerRun, endOffsets, missingOffsets, produce, readStaging, rssOf, runCli, sharedStack, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, rssOf, runCli, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
+import { sharedStack } from './shared-stack.js';
 
 const TOTAL = 150_000;
 const RSS_BOUND = 300 * 1024 * 1024;

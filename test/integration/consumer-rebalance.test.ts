@@ -4,7 +4,8 @@
 // offset exactly once and both consumers did part of the work.
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { consumerRun, endOffsets, missingOffsets, produce, readStaging, runCli, sharedStack, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
+import { consumerRun, endOffsets, missingOffsets, produce, readStaging, runCli, simulatedMessages, sleep, stagedByNames, waitFor } from './consumer-helpers.js';
+import { sharedStack } from './shared-stack.js';
 
 const TOTAL = 200_000;
 const shared = sharedStack();

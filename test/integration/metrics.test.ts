@@ -9,7 +9,8 @@ import { createAwsClients } from '../../daemons/lib/aws.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { createMetrics } from '../../daemons/lib/metrics.js';
 import { unique } from '../helpers/stack.js';
-import { consumerRun, produce, runCli, sharedStack, simulatedMessages } from './consumer-helpers.js';
+import { consumerRun, produce, runCli, simulatedMessages } from './consumer-helpers.js';
+import { sharedStack } from './shared-stack.js';
 
 const shared = sharedStack({ proxy: true });
 const log = createLogger({ daemon: 'metrics-test', level: 'error', stream: process.stderr });
