@@ -6,7 +6,7 @@
 // status, lag and end offsets are read as an operator would: `kafkalake status --json` and Kafka's admin API.
 // Nothing here blocks the event loop (no spawnSync): the AWS outage proxy runs in the same process.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, readdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Admin, Kafka } from 'kafkajs';
@@ -49,8 +49,8 @@ export interface Daemon {
   waitForLine(what: string, pred: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine>;
   /** resolves when the current process has started (spawned), e.g. after a supervised restart */
   running(timeoutMs: number): Promise<number>;
-  /** send a signal to the current process (SIGKILL: the supervisor restarts it) */
-  kill(signal: NodeJS.Signals): void;
+  /** send a signal to the current process and wait (≤ 10 s) until it has exited (after SIGKILL the supervisor restarts it) */
+  kill(signal: NodeJS.Signals): Promise<void>;
   /** SIGTERM and wait (bounded); no restart. Resolves with the exit code (null: killed at the deadline). */
   stop(timeoutMs?: number): Promise<number | null>;
   logFile: string;
@@ -213,8 +213,11 @@ function supervise(name: DaemonName, file: string, logFile: string, restartDelay
         });
       });
     },
-    kill(signal) {
-      if (alive(child)) child.kill(signal);
+    async kill(signal) {
+      const c = child;
+      if (!alive(c)) return;
+      c.kill(signal);
+      await Promise.race([exited(c), sleep(10_000)]);
     },
     async stop(timeoutMs = 30_000) {
       stopping = true;
@@ -270,6 +273,8 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
     monitoring: { periodSeconds: 10, lagThreshold: Math.max(50_000, o.rate * 60) },
     scheduler: { lagIntervalMs: 5000, alarmIntervalMs: 10_000, retryMinMs: 1000, retryMaxMs: 5000 },
   };
+  // the local ETL does not create its work dir (and a run that fails there keeps its lock: see the report)
+  mkdirSync(path.join(o.dir, 'etl-work'), { recursive: true });
   const common = merge(base, o.common ?? {});
   const files = {
     common: o.stack.configFile(merge(common, { aws: { endpoint: o.stack.awsEndpoint } })),
@@ -282,7 +287,7 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
 
   const boot = await cli(['bootstrap']);
   if (boot.code !== 0) throw new Error(`kafkalake bootstrap failed (${boot.code}): ${boot.stderr || boot.stdout}`);
-  const kafka: Kafka = createKafka({ kafka: { ...config.kafka, retries: 3, requestTimeoutMs: 5000 }, log: createLogger({ daemon: 'pipeline-test', level: 'error', stream: process.stderr }), clientSuffix: 'pipeline-test' });
+  const kafka: Kafka = createKafka({ kafka: { ...config.kafka, retries: 3, requestTimeoutMs: 5000 }, log: createLogger({ daemon: 'pipeline-test', silent: true }), clientSuffix: 'pipeline-test' });
   const admin: Admin = kafka.admin();
   try {
     await admin.connect();
