@@ -35,3 +35,14 @@ test('lag that settles is bounded; lag that keeps growing or stays above a minut
   t.regex(judge('lag', series(30, () => 100, () => 40, (m) => m * 20_000), { lag: rate })[0]?.why ?? '', /lag grows/);
   t.regex(judge('lag', series(30, () => 100, () => 40, () => 400_000), { lag: rate })[0]?.why ?? '', /stays high/);
 });
+
+test('a spiky flat series over a short run is not a growth: the slope must be 3 standard errors from 0', (t) => {
+  // the scheduler runs DuckDB in process: its RSS jumps by 100 MB during an ETL run and falls back
+  const spikes = [187, 176, 194, 204, 219, 187, 307, 245, 191, 199, 222, 216, 326, 249, 208, 230, 325, 280];
+  const s: Sample[] = spikes.map((mb, i) => ({ t: (i + 1) * 10_000, usage: { scheduler: { rss: mb * MB, fds: 21 } }, lag: 4000 }));
+  const [v] = judge('scheduler', s, { daemon: true });
+  t.true(v?.ok, v?.line);
+  // the same jumps on a climbing floor over an hour are
+  const climbing: Sample[] = Array.from({ length: 360 }, (_, i) => ({ t: (i + 1) * 10_000, usage: { scheduler: { rss: ((spikes[i % spikes.length] ?? 200) + i / 3) * MB, fds: 21 } }, lag: 4000 }));
+  t.false(judge('scheduler', climbing, { daemon: true })[0]?.ok);
+});

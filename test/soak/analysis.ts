@@ -17,6 +17,8 @@ export interface Fit {
   /** ms between the first and the last sample fitted */
   windowMs: number;
   n: number;
+  /** slope / its standard error: how sure the fit is that the slope is not 0 (Infinity on a perfect line) */
+  t: number;
 }
 
 export interface Verdict {
@@ -50,14 +52,22 @@ export function fitSlope(samples: Sample[], value: (s: Sample) => number | undef
     sxy += (t - mt) * (v - mv);
     sxx += (t - mt) ** 2;
   }
-  return { slope: sxx === 0 ? 0 : sxy / sxx, mean: mv, windowMs: (pts.at(-1)?.[0] ?? 0) - (pts[0]?.[0] ?? 0), n };
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  let rss = 0;
+  for (const [t, v] of pts) rss += (v - (mv + slope * (t - mt))) ** 2;
+  const se = sxx === 0 ? 0 : Math.sqrt(rss / (n - 2) / sxx);
+  return { slope, mean: mv, windowMs: (pts.at(-1)?.[0] ?? 0) - (pts[0]?.[0] ?? 0), n, t: se === 0 ? (slope === 0 ? 0 : Infinity) : slope / se };
 }
+
+/** A growth is clear when the slope is 3 standard errors from 0 (a spiky series over a short run is not). */
+export const CLEAR_T = 3;
 
 /**
  * A process (daemon: judged; else information only): its RSS clearly grows when the fitted growth over the
  * measured window is above 32 MB and 20 % of its mean; its open files when the fitted growth is above 20.
  * The lag (opts.lag = records/s produced): it grows when the fitted growth is above 30 s of records, and is
- * unbounded when the mean of the last third of the samples is above 60 s of records.
+ * unbounded when the mean of the last third of the samples is above 60 s of records. Growths count only
+ * when clear (CLEAR_T).
  */
 export function judge(name: string, samples: Sample[], opts: { daemon?: boolean; lag?: number }): Verdict[] {
   if (opts.lag !== undefined) {
@@ -68,7 +78,7 @@ export function judge(name: string, samples: Sample[], opts: { daemon?: boolean;
     const tail = afterWarmUp(samples).slice(-Math.max(1, Math.ceil(fit.n / 3)));
     const tailMean = tail.reduce((a, s) => a + (s.lag ?? 0), 0) / tail.length;
     const why: string[] = [];
-    if (growth > rate * 30) why.push(`${name} grows: +${Math.round(growth)} records fitted over ${(fit.windowMs / 60_000).toFixed(1)} min`);
+    if (growth > rate * 30 && fit.t > CLEAR_T) why.push(`${name} grows: +${Math.round(growth)} records fitted over ${(fit.windowMs / 60_000).toFixed(1)} min`);
     if (tailMean > rate * 60) why.push(`${name} stays high: ${Math.round(tailMean)} records on average over the last third`);
     return [{ name, ok: why.length === 0, why: why.join('; '), line: `${name.padEnd(14)} ${Math.round(fit.slope * HOUR)} records/h, mean ${Math.round(fit.mean)}, last third ${Math.round(tailMean)}  ${why.length ? 'GROWING' : 'bounded'}` }];
   }
@@ -78,15 +88,16 @@ export function judge(name: string, samples: Sample[], opts: { daemon?: boolean;
   const why: string[] = [];
   const rssGrowth = rss.slope * rss.windowMs;
   const fdGrowth = fds.slope * fds.windowMs;
-  if (rssGrowth > Math.max(32, 0.2 * rss.mean)) why.push(`${name} RSS grows: +${rssGrowth.toFixed(0)} MB fitted over ${(rss.windowMs / 60_000).toFixed(1)} min`);
-  if (fdGrowth > 20) why.push(`${name} open files grow: +${fdGrowth.toFixed(0)} fitted over ${(fds.windowMs / 60_000).toFixed(1)} min`);
+  if (rssGrowth > Math.max(32, 0.2 * rss.mean) && rss.t > CLEAR_T) why.push(`${name} RSS grows: +${rssGrowth.toFixed(0)} MB fitted over ${(rss.windowMs / 60_000).toFixed(1)} min`);
+  if (fdGrowth > 20 && fds.t > CLEAR_T) why.push(`${name} open files grow: +${fdGrowth.toFixed(0)} fitted over ${(fds.windowMs / 60_000).toFixed(1)} min`);
+  const sure = `t ${Number.isFinite(rss.t) ? rss.t.toFixed(1) : '∞'}`;
   const verdict = !opts.daemon ? `(information only)${why.length ? ` ${why.join('; ')}` : ''}` : why.length ? `GROWING: ${why.join('; ')}` : 'flat';
   return [
     {
       name,
       ok: !opts.daemon || why.length === 0,
       why: why.join('; '),
-      line: `${name.padEnd(14)} ${(rss.slope * HOUR).toFixed(1).padStart(9)} ${rss.mean.toFixed(0).padStart(8)} ${(fds.slope * HOUR).toFixed(1).padStart(7)} ${fds.mean.toFixed(0).padStart(8)}  ${verdict}`,
+      line: `${name.padEnd(14)} ${(rss.slope * HOUR).toFixed(1).padStart(9)} ${rss.mean.toFixed(0).padStart(8)} ${(fds.slope * HOUR).toFixed(1).padStart(7)} ${fds.mean.toFixed(0).padStart(8)}  ${sure.padEnd(7)} ${verdict}`,
     },
   ];
 }

@@ -4,9 +4,10 @@
 // it prints the samples (one row a minute, or every sample for a short run), then each daemon's least
 // squares slope of RSS (MB/hour) and of open files (fds/hour) over the run after its warm-up, and exits
 //   0  memory and open files flat, lag bounded
-//   1  a slope clearly grows (the fitted growth over the measured window is more than 32 MB or 20 % of
-//      the daemon's mean RSS; more than 20 fds), the lag grows (fitted growth over the window above 30 s
-//      of records), or the lag at the end stays above 60 s of records; or a daemon died
+//   1  a slope clearly grows (the fitted growth over the measured window is more than 32 MB and 20 % of
+//      the daemon's mean RSS, or more than 20 fds, with the slope 3 standard errors from 0), the lag grows
+//      (fitted growth over the window above 30 s of records), or the lag at the end stays above 60 s of
+//      records; or a daemon died. A few minutes prove the run works; an hour judges the slopes.
 //   2  the run itself could not be set up
 //
 //   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--keep]
@@ -135,7 +136,7 @@ async function main(): Promise<number> {
     for (const n of names) verdicts.push(...judge(n, samples, { daemon: (DAEMON_NAMES as readonly string[]).includes(n) }));
     const lagFit = fitSlope(samples, (s) => s.lag);
     verdicts.push(...judge('consumer lag', samples, { lag: o.rate }));
-    out(`${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  verdict`);
+    out(`${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  ${'RSS fit'.padEnd(7)} verdict`);
     for (const v of verdicts) out(v.line);
     const etlSorted = [...etl].sort((a, b) => a - b);
     out(`etl: ${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`);
