@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { pool } from '../../lib/catalog/objects.js';
-import { KafkalakeError, oneLine } from '../../lib/errors.js';
+import { KafkalakeError, oneLine, wrap } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { TableSpec } from '../../lib/etl/spec.js';
 import { acquireLock, type Bookmark, dlqKey, partFile, partitionDir, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
@@ -196,11 +196,19 @@ WHERE trim(l.line) <> ''`);
       const started = Date.now();
       const lock = await acquireLock(store, job, deps.lockTtlMs, deps.now);
       const workDir = deps.workDir ?? os.tmpdir();
-      await removeDeadWorkDirs(workDir, log);
-      const dir = await mkdtemp(path.join(workDir, `kafkalake-etl-${process.pid}-`));
+      let dir: string | undefined;
       let instance: DuckDBInstance | undefined;
       let conn: DuckDBConnection | undefined;
+      // everything after the lock is inside the try: a failure anywhere (even making the work dir)
+      // releases it, or every later run would find it held until it expires
       try {
+        try {
+          await mkdir(workDir, { recursive: true });
+          await removeDeadWorkDirs(workDir, log);
+          dir = await mkdtemp(path.join(workDir, `kafkalake-etl-${process.pid}-`));
+        } catch (err) {
+          throw wrap(err, `etl.workDir ${workDir}`, 'cannot make the ETL work dir');
+        }
         instance = await DuckDBInstance.create(':memory:', {
           memory_limit: `${deps.memoryMb}MB`,
           threads: String(deps.threads),
@@ -215,7 +223,7 @@ WHERE trim(l.line) <> ''`);
       } finally {
         conn?.closeSync();
         instance?.closeSync();
-        await rm(dir, { recursive: true, force: true });
+        if (dir) await rm(dir, { recursive: true, force: true });
         await lock.release();
       }
     },
