@@ -3,7 +3,7 @@
 // run; a second run the same day replaces it), keep the newest reports.keep files per report.
 import { createAwsClients } from '../aws.js';
 import type { Config } from '../config/index.js';
-import { KafkalakeError, oneLine } from '../errors.js';
+import { isRetriable, KafkalakeError, oneLine } from '../errors.js';
 import type { Logger } from '../log.js';
 import { resolveFromRoot } from '../paths.js';
 import { type Bucket, bucketOf } from '../catalog/objects.js';
@@ -22,6 +22,8 @@ export interface ReportRun {
   durationMs: number;
   pruned?: number;
   error?: string;
+  /** the failure is worth retrying (throttling, a 5xx, a service unreachable): the scheduler retries it */
+  retriable?: boolean;
 }
 
 export interface ReportDeps {
@@ -55,7 +57,7 @@ export function createReporter(deps: ReportDeps) {
       return { name: q.name, ok: true, rows: r.rows.length, report: deps.bucket.uri(key), queryId: r.queryId, outputLocation: r.outputLocation, durationMs: Date.now() - t0, pruned };
     } catch (err) {
       // returned, not logged: the caller says it once (kafkalake run: one line; the scheduler: its run log)
-      return { name: q.name, ok: false, durationMs: Date.now() - t0, error: oneLine(err) };
+      return { name: q.name, ok: false, durationMs: Date.now() - t0, error: oneLine(err), retriable: isRetriable(err) };
     }
   }
 

@@ -29,7 +29,9 @@ export const REPORT_JOB: Job = {
     if (!which) throw new KafkalakeError('which report? kafkalake run report NAME|all', { where: 'command line' });
     const runs = await runReports(config, log, which);
     const failed = reportFailures(runs);
-    if (failed) throw new KafkalakeError(failed, { where: `reports ${which}` });
+    // retriable when every failure was (a twin or Athena briefly unreachable): the scheduler then retries
+    // the job instead of leaving the report failed until its next schedule
+    if (failed) throw new KafkalakeError(failed, { where: `reports ${which}`, retriable: runs.filter((r) => !r.ok).every((r) => r.retriable === true) });
     return { report: runs, lines: describeReports(runs) };
   },
 };
