@@ -8,7 +8,7 @@ import { closeAll, once, type Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { type BadRow, openCsv } from './csv-source.js';
-import { createSink, type OutMessage, type Sink } from './producer.js';
+import { createSink, type OutMessage, retriesWithin, type Sink } from './producer.js';
 import { createRdkafkaSink } from './rdkafka-sink.js';
 import { pump } from './pump.js';
 import type { SourceRecord } from './record.js';
@@ -73,7 +73,7 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
   const sink = observed(
     p.client === 'librdkafka'
       ? await createRdkafkaSink({ ...target, config, clientLog: deps.kafkaLog ?? log })
-      : await createSink({ ...target, lanes: p.maxInFlight, retries: config.kafka.retries }),
+      : await createSink({ ...target, lanes: p.maxInFlight, retries: retriesWithin(p.deliveryTimeoutMs) }),
     log,
     deps.metrics,
   );

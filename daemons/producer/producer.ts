@@ -21,7 +21,7 @@ export interface SinkOptions {
   replicationFactor: number;
   /** idempotent producers sending side by side (at most one per partition) */
   lanes: number;
-  /** kafkajs retries of a failed produce request before the batch counts as failed */
+  /** kafkajs retries of a failed produce request before the batch counts as failed (see retriesWithin) */
   retries: number;
   log: Logger;
 }
@@ -56,6 +56,17 @@ export interface Sink {
   /** Send a batch; never rejects: the result counts what was acknowledged and what failed. */
   send(messages: OutMessage[]): Promise<SendResult>;
   close(): Promise<void>;
+}
+
+/** kafkajs' backoff: 300 ms doubling to at most 10 s (createKafka's and the sink's retry settings) */
+const RETRY_INITIAL_MS = 300;
+const RETRY_MAX_MS = 10_000;
+
+/** How many kafkajs retries back off for at least `budgetMs` in all (producer.deliveryTimeoutMs). */
+export function retriesWithin(budgetMs: number): number {
+  let retries = 0;
+  for (let waited = 0, next = RETRY_INITIAL_MS; waited < budgetMs && retries < 100; retries++, next = Math.min(2 * next, RETRY_MAX_MS)) waited += next;
+  return retries;
 }
 
 /** Create the topic if it is missing; return its partitions. */
@@ -125,7 +136,7 @@ export async function createSink(opts: SinkOptions): Promise<Sink> {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: opts.retries, initialRetryTime: 300, maxRetryTime: 10_000 },
+        retry: { retries: opts.retries, initialRetryTime: RETRY_INITIAL_MS, maxRetryTime: RETRY_MAX_MS },
       });
       lanes.push({ producer, tail: Promise.resolve() });
       await producer.connect();

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadConfig } from '../lib/config/index.js';
 import { KafkalakeError, oneLine } from '../lib/errors.js';
+import { retriesWithin } from './producer.js';
 import { loadRdkafka, rdkafkaConfig } from './rdkafka-sink.js';
 
 test('librdkafka chosen but not built: one line naming the setting and how to build it', (t) => {
@@ -34,4 +35,11 @@ test('librdkafka settings: idempotent, acks=all, murmur2 like kafkajs, TLS and S
     'sasl.username': 'u',
   });
   t.true((c['max.in.flight.requests.per.connection'] as number) <= 5, 'idempotence allows at most 5');
+});
+
+test('kafkajs sends retry with backoff for about producer.deliveryTimeoutMs', (t) => {
+  t.is(retriesWithin(0), 0);
+  t.is(retriesWithin(300), 1);
+  t.is(retriesWithin(10_000), 6); // 0.3 + 0.6 + 1.2 + 2.4 + 4.8 + 9.6 s
+  t.is(retriesWithin(60_000), 11); // then 10 s each
 });

@@ -21,10 +21,11 @@
 //   - staging/_dlq/ holds exactly the injected bad records (same offsets, reasons and bytes), once each;
 //   - `kafkalake status --json` says every stage is healthy after the last fault (while the producer still
 //     runs), and no daemon died other than by the test's SIGKILLs.
-// Settings that differ from the defaults, and why: consumer.sessionTimeoutMs 10 s (a dead member's
-// partitions move only when its session expires: the default 30 s alone exceeds the bound), the producer's
-// kafka.retries 15 (the default 5 give up ~5 s into a broker restart, 8 after ~16 s, and it exits), reports.cron
-// yearly (a saved report that meets the outage is not retried and stays failed until its next schedule).
+// Every daemon runs with the defaults except the producer's log level (debug, for its `acked` lines). Three
+// defaults were changed for what this test found: consumer.sessionTimeoutMs 10 s (was 30 s: a dead member's
+// partitions move only when its session expires), kafkajs sends retry for producer.deliveryTimeoutMs (60 s;
+// they gave up ~5 s into a broker restart and the producer exited), and a report failing on an unreachable
+// twin is retriable, so the scheduler retries it (it stayed failed until its next schedule).
 // A report (each fault, when it was injected and cleared, its recovery times) goes to t.log and to
 // chaos-report.txt in the test's log dir, which is kept (and named) when the test fails.
 //
@@ -177,18 +178,9 @@ test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, t
     rate: RATE,
     partitions: PARTITIONS,
     awsEndpoint: proxy.url,
-    common: {
-      // a crashed member's partitions (and, after a broker restart, those of the member kafkajs rejoins as)
-      // move only when its session times out: the default 30 s alone would exceed the 30 s bound
-      consumer: { sessionTimeoutMs: 10_000 },
-      // no saved report runs during the test: one that meets the AWS outage fails without a retry (its
-      // error loses `retriable`) and stays failed until its next schedule, so status would stay unhealthy
-      reports: { cron: '0 0 0 1 1 *' },
-    },
     perDaemon: {
-      // one `acked` debug line per acknowledged produce request; kafkajs' retries span a broker restart
-      // (the default 5 give up ~5 s into the outage and the producer exits; 8 gave up after ~16 s)
-      producer: { log: { level: 'debug' }, kafka: { retries: 15 } },
+      // one `acked` debug line per acknowledged produce request
+      producer: { log: { level: 'debug' } },
     },
   });
   const p = pipeline;

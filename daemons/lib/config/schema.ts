@@ -104,7 +104,7 @@ export const schema = {
     },
     lingerMs: { doc: 'librdkafka only: how long a batch waits for more records before it is sent (linger.ms)', format: 'non-negative-int', default: 20, env: 'KAFKALAKE_PRODUCER_LINGER_MS' },
     deliveryTimeoutMs: {
-      doc: 'librdkafka only: how long a record is retried before it counts as failed (message.timeout.ms); also bounds flushing at stop',
+      doc: 'how long a send is retried (a broker restart, a leader moving) before its records count as failed and the producer stops: librdkafka’s message.timeout.ms, kafkajs’ retries with backoff; also bounds flushing at stop',
       format: 'positive-int',
       default: 60000,
       env: 'KAFKALAKE_PRODUCER_DELIVERY_TIMEOUT_MS',
@@ -129,7 +129,7 @@ export const schema = {
     sessionTimeoutMs: {
       doc: 'group session timeout: how soon a dead consumer’s partitions move to another member (broker allows 6000..300000)',
       format: 'positive-int',
-      default: 30000,
+      default: 10000,
       env: 'KAFKALAKE_CONSUMER_SESSION_TIMEOUT_MS',
     },
     fetchMaxBytesPerPartition: { doc: 'most bytes one fetch returns per partition', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CONSUMER_FETCH_MAX_BYTES_PER_PARTITION' },
