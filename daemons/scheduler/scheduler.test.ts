@@ -206,6 +206,33 @@ test('dependencies: crawl runs after an ETL run that changed something (not othe
   t.deepEqual(events, ['etl:start', 'etl:end']);
 });
 
+test('an upstream change while the dependent job still runs makes it run once more when it ends, not never', async (t) => {
+  const events: string[] = [];
+  const step = (name: string, ms: number) => async () => {
+    events.push(`${name}:start`);
+    await sleep(ms);
+    events.push(`${name}:end`);
+    return { changed: true };
+  };
+  const s = createScheduler({
+    jobs: [job('etl', { cron: '0 0 1 1 *', run: step('etl', 50) }), job('crawl', { dependsOn: 'etl', run: step('crawl', 500) })],
+    history: memoryHistory(),
+    log,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  await s.trigger('etl'); // starts crawl #1
+  await sleep(100);
+  await s.trigger('etl'); // ends while crawl #1 runs: two more ETL changes, one more crawl
+  await s.trigger('etl');
+  await s.idle();
+  await sleep(50);
+  await s.idle();
+  await s.close();
+  t.deepEqual(events, ['etl:start', 'etl:end', 'crawl:start', 'etl:start', 'etl:end', 'etl:start', 'etl:end', 'crawl:end', 'crawl:start', 'crawl:end']);
+});
+
 test('jobs of one group run one at a time, in the order they fired', async (t) => {
   const events: string[] = [];
   const step = (name: string) => async () => {

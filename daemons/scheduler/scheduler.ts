@@ -68,6 +68,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   let hist: History | undefined;
   const running = new Map<string, Promise<void>>();
+  /** jobs fired by a dependency while they ran: each runs once more when it ends */
+  const rerun = new Set<string>();
   const tasks: ScheduledTask[] = [];
   const stopping = new AbortController();
   let saving: Promise<void> = Promise.resolve();
@@ -181,6 +183,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const fire = async (job: Job, reason: Reason): Promise<RunRecord | undefined> => {
     if (closed) return undefined;
     if (running.has(job.name)) {
+      if (reason === 'dependency') {
+        // the upstream changed something this run may not see (an ETL run ended while the crawl it
+        // started last time still runs): run once more when this one ends, or the change waits for the
+        // next upstream change, which may never come once data stops
+        if (!rerun.has(job.name)) log.info('job still running; it runs once more when it ends', { job: job.name, reason });
+        rerun.add(job.name);
+        return undefined;
+      }
       log.warn('job still running, this fire is skipped', { job: job.name, reason });
       metrics?.count('JobSkipped', 1, dims(job));
       if (hist) {
@@ -221,6 +231,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     } finally {
       running.delete(job.name);
       release();
+      if (rerun.delete(job.name) && !closed) void fire(job, 'dependency');
     }
   };
 
