@@ -68,8 +68,11 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
   };
   // the input first: a missing file fails before anything touches Kafka
   const source = await openSource(p, onBadRow, stop.signal);
-  const kafka = createKafka({ kafka: config.kafka, log: deps.kafkaLog ?? log, clientSuffix: 'producer' });
-  const target = { kafka, brokers: config.kafka.brokers, topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, log };
+  // two clients: the topic check at start gives up after kafka.retries (a broker that is down says so
+  // soon); sends ride out a broker restart for producer.deliveryTimeoutMs before anything counts as failed
+  const adminKafka = createKafka({ kafka: config.kafka, log: deps.kafkaLog ?? log, clientSuffix: 'producer' });
+  const kafka = createKafka({ kafka: { ...config.kafka, retries: retriesWithin(p.deliveryTimeoutMs) }, log: deps.kafkaLog ?? log, clientSuffix: 'producer' });
+  const target = { kafka, adminKafka, brokers: config.kafka.brokers, topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor, log };
   const sink = observed(
     p.client === 'librdkafka'
       ? await createRdkafkaSink({ ...target, config, clientLog: deps.kafkaLog ?? log })

@@ -13,6 +13,8 @@ import type { Logger } from '../lib/log.js';
 
 export interface SinkOptions {
   kafka: Kafka;
+  /** the client that checks and creates the topic at start, when it should give up sooner than sends do */
+  adminKafka?: Kafka;
   /** for error messages: where Kafka is */
   brokers: readonly string[];
   topic: string;
@@ -107,7 +109,7 @@ interface Lane {
 export async function createSink(opts: SinkOptions): Promise<Sink> {
   const { kafka, topic, log } = opts;
   const where = `kafka ${opts.brokers.join(',')} topic ${topic}`;
-  const partitionMetadata = await ensureTopic(opts);
+  const partitionMetadata = await ensureTopic({ ...opts, kafka: opts.adminKafka ?? opts.kafka });
   const partitionCount = partitionMetadata.length;
   const partitioner = Partitioners.DefaultPartitioner();
   // murmur2 of every key showed in profiles; keys repeat (13 indexes), so remember them (bounded)

@@ -109,7 +109,7 @@ export async function createRdkafkaSink(opts: RdkafkaSinkOptions): Promise<Sink>
   const { topic, log } = opts;
   const where = `kafka ${opts.brokers.join(',')} topic ${topic}`;
   const rd = loadRdkafka();
-  const partitionCount = (await ensureTopic(opts)).length;
+  const partitionCount = (await ensureTopic({ ...opts, kafka: opts.adminKafka ?? opts.kafka })).length;
   const producer = new rd.Producer(rdkafkaConfig(opts.config.kafka, opts.config.producer));
   let broken: KafkalakeError | undefined;
   const clientLog = opts.clientLog ?? log;
