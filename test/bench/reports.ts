@@ -92,7 +92,7 @@ async function timeAnchor(files: { lake: string[]; dlq: string[] }, runs: number
   return res;
 }
 
-async function reportTable(twin: Twin, label: string, build: (c: Readonly<Config>) => Promise<number>, say: (l: string) => void): Promise<string> {
+export async function reportTable(twin: Twin, label: string, build: (c: Readonly<Config>) => Promise<number>, say: (l: string) => void): Promise<string> {
   const bucket = await twin.bucket();
   const c = twin.config({ aws: { bucket }, crawl: { database: unique('bench').replace(/-/g, '_'), crawlerName: unique('crawler') }, reports: { memoryMb: 1536 } });
   const rows = await build(c);
@@ -121,7 +121,7 @@ async function reportTable(twin: Twin, label: string, build: (c: Readonly<Config
 }
 
 /** A simulated lake: `n` rows, 1,000 symbols × consecutive days, one Parquet file per year partition. */
-async function simulatedLake(c: Readonly<Config>, n: number): Promise<number> {
+export async function simulatedLake(c: Readonly<Config>, n: number): Promise<number> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'kafkalake-bench-sim-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1536MB', temp_directory: work });
   const conn = await db.connect();
