@@ -5,7 +5,7 @@ import type { Config } from '../lib/config/index.js';
 import { createKafka } from '../lib/kafka.js';
 import { closeAll, once, type Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
-import { createMetrics } from '../lib/metrics.js';
+import { daemonMetrics } from '../lib/metrics.js';
 import { type ConsumerStats, startConsumer } from './consumer.js';
 
 export interface ConsumerDaemonOptions {
@@ -17,15 +17,7 @@ export interface ConsumerDaemonOptions {
 
 export async function startConsumerDaemon({ config, log, once: drain }: ConsumerDaemonOptions): Promise<Service & { stats(): ConsumerStats }> {
   const aws = createAwsClients(config);
-  const metrics = createMetrics({
-    cloudwatch: aws.cloudwatch,
-    namespace: config.metrics.namespace,
-    daemon: 'consumer',
-    log,
-    enabled: config.metrics.enabled,
-    flushIntervalMs: config.metrics.flushIntervalMs,
-    maxPending: config.metrics.maxPending,
-  });
+  const metrics = daemonMetrics(config, aws.cloudwatch, 'consumer', log);
   const kafka = createKafka({ kafka: config.kafka, log, clientSuffix: 'consumer' });
   let consumer;
   try {

@@ -8,6 +8,7 @@
 // read its age), MemoryRss, HeapUsed and EventLoopDelay (p99 of the interval, ms), dimension Daemon only.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import type { Config } from './config/index.js';
 import { oneLine } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -60,6 +61,12 @@ interface Agg {
   sum: number;
   min: number;
   max: number;
+}
+
+/** A daemon's metrics as the config's metrics.* keys set them up (every daemon's main.ts uses this). */
+export function daemonMetrics(config: Readonly<Pick<Config, 'metrics'>>, cloudwatch: CloudWatchClient, daemon: string, log: Logger): Metrics {
+  const m = config.metrics;
+  return createMetrics({ cloudwatch, namespace: m.namespace, daemon, log, enabled: m.enabled, flushIntervalMs: m.flushIntervalMs, maxPending: m.maxPending });
 }
 
 export function createMetrics(opts: MetricsOptions): Metrics {

@@ -6,7 +6,7 @@ import type { Config } from '../lib/config/index.js';
 import { createKafka } from '../lib/kafka.js';
 import { closeAll, once, type Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
-import { createMetrics, type Metrics } from '../lib/metrics.js';
+import { daemonMetrics, type Metrics } from '../lib/metrics.js';
 import { type BadRow, openCsv } from './csv-source.js';
 import { createSink, type OutMessage, retriesWithin, type Sink } from './producer.js';
 import { createRdkafkaSink } from './rdkafka-sink.js';
@@ -112,15 +112,7 @@ export async function startProducer(deps: ProducerDeps): Promise<ProducerService
 /** The producer daemon (`kafkalake producer`, what systemd runs): the producer plus its metrics. */
 export async function startProducerDaemon({ config, log }: { config: Readonly<Config>; log: Logger }): Promise<ProducerService> {
   const aws = createAwsClients(config);
-  const metrics = createMetrics({
-    cloudwatch: aws.cloudwatch,
-    namespace: config.metrics.namespace,
-    daemon: 'producer',
-    log,
-    enabled: config.metrics.enabled,
-    flushIntervalMs: config.metrics.flushIntervalMs,
-    maxPending: config.metrics.maxPending,
-  });
+  const metrics = daemonMetrics(config, aws.cloudwatch, 'producer', log);
   let service: ProducerService;
   try {
     service = await startProducer({ config, log, metrics });

@@ -9,7 +9,7 @@ import { KafkalakeError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka.js';
 import { closeAll, once, type Service } from '../lib/lifecycle.js';
 import type { Logger } from '../lib/log.js';
-import { createMetrics } from '../lib/metrics.js';
+import { daemonMetrics } from '../lib/metrics.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { s3History } from './history.js';
 import { buildJobs } from './jobs.js';
@@ -29,15 +29,7 @@ export async function startSchedulerDaemon({ config, log }: SchedulerDaemonOptio
   const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;
 
   const aws = createAwsClients(config);
-  const metrics = createMetrics({
-    cloudwatch: aws.cloudwatch,
-    namespace: config.metrics.namespace,
-    daemon: 'scheduler',
-    log,
-    enabled: config.metrics.enabled,
-    flushIntervalMs: config.metrics.flushIntervalMs,
-    maxPending: config.metrics.maxPending,
-  });
+  const metrics = daemonMetrics(config, aws.cloudwatch, 'scheduler', log);
   const scheduler = createScheduler({
     jobs,
     history: s3History(aws.s3, config.aws.bucket, log),

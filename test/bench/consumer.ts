@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { TestStack } from '../helpers/stack.js';
 import { unique } from '../helpers/stack.js';
 import { type Benchmark, type BenchContext, fmt, machine, median, vmRss } from './harness.js';
-import { createTopic, produce, simulated } from './kafka.js';
+import { createTopic, produce, simulated } from '../integration/consumer-helpers.js';
 
 const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
 

@@ -26,7 +26,7 @@ import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { type TestStack, unique } from '../helpers/stack.js';
 import { CLI, type Daemon, startDaemon } from './children.js';
 import { type Benchmark, type BenchContext, fmt, machine, median, medRange, rssSampler, weightedQuantiles } from './harness.js';
-import { createTopic } from './kafka.js';
+import { createTopic } from '../integration/consumer-helpers.js';
 
 const PARTITIONS = 6;
 const TABLE = 'stock_market_data';
