@@ -72,7 +72,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
 
   if (!bucket) throw new KafkalakeError('no bucket configured (aws.bucket)', { where: 'config aws.bucket' });
 
-  // open batches are JS strings on the worker's heap: keep them to a third of it, whatever the config says
+  // open batches are mostly Buffers outside the heap (batch.ts), but what is buffered adds to the RSS the
+  // heap already takes: keep it to a third of the heap's size, whatever the config says
   const maxBuffered = Math.min(c.maxBufferedBytes, Math.floor((c.maxHeapMb * 1048576) / 3));
   const parts = new Map<number, PartitionState>();
   let generation = 0;
@@ -125,6 +126,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     heartbeatInterval: Math.max(500, Math.floor(c.sessionTimeoutMs / 5)),
     rebalanceTimeout: Math.max(c.sessionTimeoutMs, 10_000),
     maxBytesPerPartition: c.fetchMaxBytesPerPartition,
+    // a fetch is decoded into JS objects several times its size (kafkajs): bound it by the heap too
+    maxBytes: Math.min(10 * 1048576, Math.max(1048576, Math.floor((c.maxHeapMb * 1048576) / 16))),
     maxWaitTimeInMs: 500,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
@@ -183,23 +186,25 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     const dt = dtOf(new Date(now()));
     const name = { topic, partition: p, first: b.first, last: b.last, dt };
     const opts = { isCurrent, ...(heartbeat ? { heartbeat } : {}) };
-    if (b.dead.length > 0) {
+    const good = b.good.offsets.length;
+    const dead = b.dead.offsets.length;
+    if (dead > 0) {
       const r = await stager.put(objectKey(prefix, { ...name, dlq: true }), ndjson(b.dead), opts);
       metrics.timing('PutLatency', r.ms, dims);
-      metrics.count('DlqRecords', b.dead.length, dims);
+      metrics.count('DlqRecords', dead, dims);
       metrics.count('ObjectsWritten', 1, { topic, extra: { Kind: 'dlq' } });
     }
-    const r = await stager.put(objectKey(prefix, name), ndjson(b.lines), opts);
+    const r = await stager.put(objectKey(prefix, name), ndjson(b.good), opts);
     metrics.timing('PutLatency', r.ms, dims);
     metrics.count('ObjectsWritten', 1, dims);
-    metrics.count('RecordsStaged', b.lines.length, dims);
+    metrics.count('RecordsStaged', good, dims);
     metrics.count('BytesStaged', r.bytes, dims, 'Bytes');
     st.staged = b.last;
     if (st.closeAt !== undefined && b.last >= st.closeAt) st.closeAt = undefined;
-    stats.staged += b.lines.length;
-    stats.dead += b.dead.length;
-    stats.objects += b.dead.length > 0 ? 2 : 1;
-    log.debug('object written', { partition: p, first: b.first, last: b.last, records: b.lines.length, dead: b.dead.length, bytes: r.bytes, ms: Math.round(r.ms) });
+    stats.staged += good;
+    stats.dead += dead;
+    stats.objects += dead > 0 ? 2 : 1;
+    log.debug('object written', { partition: p, first: b.first, last: b.last, records: good, dead, bytes: r.bytes, ms: Math.round(r.ms) });
     try {
       await consumer.commitOffsets([{ topic, partition: p, offset: String(b.last + 1) }]);
     } catch (err) {
@@ -256,8 +261,9 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         }
         const o = toLine(topic, p, m, c.maxRecordBytes);
         st.batch ??= openBatch(off, now(), gen);
+        const held = st.batch.bytes;
         add(st.batch, off, o);
-        buffered += o.line.length + 1;
+        buffered += st.batch.bytes - held;
         const end = st.closeAt !== undefined && off >= st.closeAt;
         const target = targets?.get(p);
         if (isFull(st.batch, limits) || end || (target !== undefined && off >= target) || buffered > maxBuffered) await flush(p, st, heartbeat);
@@ -282,7 +288,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       }
     }
   };
-  const timer = setInterval(tick, Math.max(50, Math.min(250, Math.floor(c.flush.intervalMs / 4))));
+  // an object closes within a tenth of flush.intervalMs (at most 100 ms) of being due
+  const timer = setInterval(tick, Math.max(20, Math.min(100, Math.floor(c.flush.intervalMs / 10))));
   timer.unref();
 
   const { REBALANCING, GROUP_JOIN, CRASH } = consumer.events;

@@ -15,7 +15,10 @@ function logCreator(log: Logger) {
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
-      log.log(LEVEL[level] ?? 'info', message, { component: `kafkajs.${namespace}`, ...rest });
+      // a broker's error response ("The group coordinator is not available" while a group starts) is logged
+      // by kafkajs' Connection, then retried or thrown by the caller, which reports it if it is final
+      const lvl = namespace === 'Connection' && message.startsWith('Response ') ? 'debug' : (LEVEL[level] ?? 'info');
+      log.log(lvl, message, { component: `kafkajs.${namespace}`, ...rest });
     };
 }
 
