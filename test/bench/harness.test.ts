@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { parseTimestamp } from './freshness.js';
+import { freshnessMarkdown, freshnessPlan, type FreshnessRun, parseTimestamp } from './freshness.js';
 import { failedBody, header, host, medRange, readSections, weightedQuantiles, wholeFile, writeSection } from './harness.js';
 
 test('weighted quantiles: the smallest value whose cumulative weight reaches p', (t) => {
@@ -98,4 +98,26 @@ test('report timestamps as DuckDB and Athena print them', (t) => {
   t.is(parseTimestamp('2026-11-22 02:30:00'), ms - 123);
   t.true(Number.isNaN(parseTimestamp('')));
   t.true(Number.isNaN(parseTimestamp('yesterday')));
+});
+
+test('the freshness section says met or missed per target, and why the lake missed when ETL runs outlast the interval', (t) => {
+  const plan = freshnessPlan(false, {});
+  const q = (p99: number) => ({ p50: p99 / 2, p99, max: p99 + 1, missing: 0 });
+  const run = (rate: number, lakeP99: number, etlMs: number[]): FreshnessRun => ({
+    rate,
+    sent: 60_000,
+    reached: rate || 18_000,
+    stages: { kafka: q(30), staged: q(1500), lake: q(lakeP99), report: q(lakeP99 + 10_000) },
+    rss: { producer: 1e8, consumer: 1e8, scheduler: 2e8 },
+    etlMs,
+    reports: 4,
+    lakeRows: 60_000,
+  });
+  const md = freshnessMarkdown(plan, [run(10_000, 23_000, [6000, 8000]), run(0, 57_000, [9000, 28_600])], 'test machine', false);
+  t.regex(md, /send → lake p99 at 10,000\/s: 23,000 ms against ≤ 25,000 ms \(met\)/);
+  t.regex(md, /send → lake p99 at max \(unlimited\): 57,000 ms against ≤ 25,000 ms \(missed\)/);
+  t.regex(md, /Why missed: at max \(unlimited\) the longest ETL run took 28\.6 s, more than the 15 s between runs/);
+  t.notRegex(md, /at 10,000\/s the longest ETL run/);
+  // a miss the ETL's duration does not explain gets no made-up reason
+  t.notRegex(freshnessMarkdown(plan, [run(0, 57_000, [9000, 12_000])], 'test machine', false), /Why missed/);
 });
