@@ -1,5 +1,6 @@
 // kafkalake up — local mode: the stack and every daemon, each a child process run exactly as systemd
-// would run it (`kafkalake <daemon>`), their JSON logs passed through with the daemon's name.
+// would run it (`node --max-old-space-size=N kafkalake <daemon>`), their JSON logs passed through with
+// the daemon's name.
 // Ctrl-C stops the daemons (SIGTERM, graceful), then the stack.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,10 +13,21 @@ import { type Command, context, parse, UsageError } from './context.js';
 
 const usage = 'kafkalake up [--config FILE]';
 
+const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
+
 /** The daemons `up` runs, in start order. */
 export const UP_DAEMONS = ['producer', 'consumer', 'scheduler'] as const;
 
-const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
+/**
+ * Each daemon's V8 heap limit (MB), as the systemd units set it (Ansible's kafkalake_heap_mb; a test
+ * holds the two equal). Without it V8 sizes the heap from the machine's memory (gigabytes) and lets
+ * it grow long before collecting, which reads as a leak in the daemon's RSS.
+ */
+export const DAEMON_HEAP_MB: Readonly<Record<(typeof UP_DAEMONS)[number], number>> = { producer: 256, consumer: 512, scheduler: 512 };
+
+/** The node arguments that start a daemon as its unit does. */
+export const daemonArgs = (name: (typeof UP_DAEMONS)[number], rest: string[]) => [`--max-old-space-size=${DAEMON_HEAP_MB[name]}`, CLI, name, ...rest];
+
 
 export const up: Command = {
   name: 'up',
@@ -68,8 +80,7 @@ export const up: Command = {
       process.once('SIGINT', () => void stopAll(0));
       process.once('SIGTERM', () => void stopAll(0));
       for (const name of UP_DAEMONS) {
-        const args = [CLI, name, ...(values.config ? ['--config', values.config] : [])];
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, daemonArgs(name, values.config ? ['--config', values.config] : []), { stdio: ['ignore', 'pipe', 'pipe'] });
         children.set(name, child);
         out(`  ${name.padEnd(10)} pid ${child.pid ?? '?'}`);
         for (const stream of [child.stdout, child.stderr]) {

@@ -10,6 +10,7 @@ import { createWriteStream, mkdirSync, readFileSync, readdirSync, type WriteStre
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Admin, Kafka } from 'kafkajs';
+import { daemonArgs, UP_DAEMONS } from '../../daemons/cli/up.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createKafka } from '../../daemons/lib/kafka.js';
 import { measureLag, type PartitionLag } from '../../daemons/lib/lag.js';
@@ -19,7 +20,8 @@ import type { StatusReport } from '../../daemons/lib/status.js';
 import type { TestStack } from './stack.js';
 
 export const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
-export const DAEMON_NAMES = ['producer', 'consumer', 'scheduler'] as const;
+/** the daemons, started as `kafkalake up` and the systemd units start them (same heap limits) */
+export const DAEMON_NAMES = UP_DAEMONS;
 export type DaemonName = (typeof DAEMON_NAMES)[number];
 
 const env = { ...process.env, NODE_NO_WARNINGS: '1' };
@@ -145,7 +147,7 @@ function supervise(name: DaemonName, file: string, logFile: string, restartDelay
   const start = () => {
     restartTimer = undefined;
     if (stopping) return;
-    const c = spawn(process.execPath, [CLI, name, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const c = spawn(process.execPath, daemonArgs(name, ['--config', file]), { stdio: ['ignore', 'pipe', 'pipe'], env });
     child = c;
     starts++;
     out.write(`${JSON.stringify({ supervisor: 'started', pid: c.pid, at: new Date().toISOString() })}\n`);
