@@ -4,7 +4,9 @@ AWS Glue 5.0 (Spark 3.5, Python 3.11) runs this script; the tests and benchmarks
 3.5 in local mode on file paths. It interprets the job specs of glue/tables/*.json exactly as the local
 DuckDB executor (daemons/local/etl/) does, and reads and writes the same bookmark:
 
-  1. list the staging objects of each table not yet in the bookmark (_state/<job>.json);
+  1. list the staging objects of each table the bookmark (_state/<job>.json) does not count merged:
+     per Kafka partition it keeps the offsets of the newest object merged, and `listFrom`, the first
+     dt= prefix to list (see daemons/lib/etl/state.ts: the same rule);
   2. parse each line as a JSON object; cast each field per the spec's type rules (the value's text must
      match the type's pattern and cast); a row that fails goes to the DLQ object named after its staging
      object, with the reason (never a silent NULL);
@@ -12,7 +14,7 @@ DuckDB executor (daemons/local/etl/) does, and reads and writes the same bookmar
      (_topic, _partition, _offset), then one per business key (the latest _offset wins);
   4. rewrite each touched partition as part-NNNNN.snappy.parquet (deterministic names, so a rerun
      overwrites) and delete the files the rewrite made stale;
-  5. only then add the objects to the bookmark.
+  5. only then advance the bookmark past the objects.
 
 Job arguments (Glue passes them as --name value; unknown ones such as --JOB_ID are ignored):
   --kafkalake_root   s3://bucket/ (or file:///dir/ locally): keys below are relative to it
@@ -43,7 +45,9 @@ SPARK_TYPES = {
     "date": "date",
     "timestamp": "timestamp",
 }
-STAGING_OBJECT = re.compile(r"/dt=\d{4}-\d{2}-\d{2}/[^/]+\+\d+\+\d{20}\+\d{20}\.jsonl\.gz$")
+STAGING_OBJECT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/([^/]+)\+(\d+)\+(\d{20})\+(\d{20})\.jsonl\.gz$")
+# how long before a listing a staging object may have been named and still land after it
+LIST_MARGIN = datetime.timedelta(days=1)
 
 
 def parse_args(argv):
@@ -102,6 +106,20 @@ class Store:
             key = self.key_of(it.next().getPath().toString())
             if key.startswith(prefix):
                 out.append(key)
+        return sorted(out)
+
+    def list_dir(self, prefix):
+        """The entries directly under the directory `prefix` (ending in /): files as keys, directories as key + '/'."""
+        out = []
+        try:
+            statuses = self.fs.listStatus(self.path(prefix))
+        except Exception as err:  # noqa: BLE001 - py4j wraps java.io.FileNotFoundException
+            if "FileNotFoundException" in str(err):
+                return out
+            raise
+        for st in statuses:
+            key = self.key_of(st.getPath().toString())
+            out.append(key + "/" if st.isDirectory() else key)
         return sorted(out)
 
     def read(self, key):
@@ -222,9 +240,53 @@ def write_dlq(spec, store, typed):
     return len(bad), keys
 
 
+def parse_staging_key(key):
+    m = STAGING_OBJECT.search(key)
+    if not m:
+        return None
+    return {"dt": m.group(1), "tp": f"{m.group(2)}+{int(m.group(3))}", "first": int(m.group(4)), "last": int(m.group(5))}
+
+
+def is_merged(mark, key):
+    n = parse_staging_key(key)
+    if n is None or mark is None:
+        return False
+    w = mark["partitions"].get(n["tp"])
+    return bool(mark["listFrom"] and n["dt"] < mark["listFrom"]) or (w is not None and (n["last"] <= w["last"] or n["first"] < w["first"]))
+
+
+def unmerged_objects(store, spec, bookmark):
+    """The staging objects not yet merged, in key order: the dt= directories from listFrom on, each listed."""
+    mark = bookmark["tables"].get(spec["table"])
+    list_from = mark["listFrom"] if mark else ""
+    out = []
+    for d in store.list_dir(spec["source"]["prefix"]):
+        m = re.search(r"/dt=(\d{4}-\d{2}-\d{2})/$", d)
+        if not m or (list_from and m.group(1) < list_from):
+            continue
+        out += [k for k in store.list_dir(d) if k.startswith(d + spec["source"]["topic"] + "+") and parse_staging_key(k) and not is_merged(mark, k)]
+    return sorted(out)
+
+
+def mark_merged(bookmark, spec, objects, listed_at):
+    mark = bookmark["tables"].setdefault(spec["table"], {"listFrom": "", "partitions": {}})
+    for k in objects:
+        advance(mark["partitions"], k)
+    mark["listFrom"] = (listed_at - LIST_MARGIN).date().isoformat()
+
+
+def advance(marks, key):
+    n = parse_staging_key(key)
+    if n is None:
+        return
+    w = marks.get(n["tp"])
+    if w is None or n["last"] > w["last"]:
+        marks[n["tp"]] = {"first": n["first"], "last": n["last"]}
+
+
 def run_table(spark, spec, store, bookmark, job, log):
-    merged_already = set(bookmark["tables"].get(spec["table"], {}).get("merged", []))
-    objects = [k for k in store.list(spec["source"]["prefix"]) if STAGING_OBJECT.search(k) and k not in merged_already]
+    listed_at = datetime.datetime.now(datetime.timezone.utc)
+    objects = unmerged_objects(store, spec, bookmark)
     stats = {"table": spec["table"], "objects": len(objects), "rowsRead": 0, "rowsRejected": 0, "partitions": [], "files": 0}
     if not objects:
         return stats
@@ -283,7 +345,7 @@ def run_table(spark, spec, store, bookmark, job, log):
     store.delete(tmp_key, True)
     stats["partitions"] = sorted(p[len(spec["target"]["prefix"]):-1] for p in written)
 
-    bookmark["tables"].setdefault(spec["table"], {"merged": []})["merged"] = sorted(merged_already | set(objects))
+    mark_merged(bookmark, spec, objects, listed_at)
     write_bookmark(store, bookmark)
     log(f"{spec['table']}: {stats}")
     return stats
@@ -292,15 +354,25 @@ def run_table(spark, spec, store, bookmark, job, log):
 def read_bookmark(store, job):
     raw = store.read(f"_state/{job}.json")
     if raw is None:
-        return {"version": 1, "job": job, "updatedAt": "", "tables": {}}
+        return {"version": 2, "job": job, "updatedAt": "", "tables": {}}
     b = json.loads(raw.decode("utf-8"))
-    if b.get("version") != 1:
-        raise ValueError(f"{store.url('_state/' + job + '.json')}: unknown bookmark format (version must be 1)")
+    if b.get("version") not in (1, 2) or not isinstance(b.get("tables"), dict):
+        raise ValueError(f"{store.url('_state/' + job + '.json')}: unknown bookmark format (version must be 1 or 2)")
+    if b["version"] == 1:  # the first format listed every merged key: read as the same marks
+        tables = {}
+        for t, v in b["tables"].items():
+            marks = {}
+            for k in v.get("merged", []):
+                advance(marks, k)
+            tables[t] = {"listFrom": "", "partitions": marks}
+        b = {"version": 2, "job": b.get("job", job), "updatedAt": b.get("updatedAt", ""), "tables": tables}
     return b
 
 
 def write_bookmark(store, b):
+    b["version"] = 2
     b["updatedAt"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    b["tables"] = {t: {"listFrom": v["listFrom"], "partitions": dict(sorted(v["partitions"].items()))} for t, v in sorted(b["tables"].items())}
     store.write(f"_state/{b['job']}.json", (json.dumps(b, indent=1, sort_keys=False) + "\n").encode("utf-8"))
 
 

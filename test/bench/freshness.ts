@@ -22,6 +22,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { oneLine } from '../../daemons/lib/errors.js';
+import { type Bookmark, isMerged } from '../../daemons/lib/etl/state.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { type TestStack, unique } from '../helpers/stack.js';
 import { CLI, type Daemon, startDaemon } from './children.js';
@@ -152,8 +153,9 @@ function watchBucket(s3: S3Client, bucket: string, topic: string, job: string, s
       throw err;
     }
     const at = Date.now();
-    const b = JSON.parse(text) as { tables?: Record<string, { merged?: string[] }> };
-    for (const k of b.tables?.[TABLE]?.merged ?? []) if (!merged.has(k)) merged.set(k, at);
+    const b = JSON.parse(text) as Bookmark;
+    const mark = b.tables?.[TABLE];
+    for (const k of staged.keys()) if (!merged.has(k) && isMerged(mark, k)) merged.set(k, at);
   };
 
   const readReport = async () => {

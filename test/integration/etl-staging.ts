@@ -10,6 +10,10 @@ export const CSV = '/work/shared/data/stock-exchange/indexProcessed.csv';
 
 export type Rec = Record<string, unknown>;
 
+/** Today's UTC date: the dt= a consumer would stage under now (the ETL lists recent dt= prefixes only). */
+export const today = () => new Date().toISOString().slice(0, 10);
+export const nextDay = (dt: string) => new Date(Date.parse(`${dt}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 /** The CSV's rows as the producer sends them: snake_case names, numbers as numbers. */
 export function csvRecords(file = CSV): Rec[] {
   const rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
@@ -91,7 +95,7 @@ export function stager(store: ObjectStore, topic: string, opts: { partitions?: n
     next,
     lines,
     async stage(records, o = {}) {
-      const dt = o.dt ?? '2026-11-21';
+      const dt = o.dt ?? today();
       const buf: string[][] = Array.from({ length: partitions }, () => []);
       const first: number[] = [...next];
       const written: string[] = [];
@@ -117,7 +121,7 @@ export function stager(store: ObjectStore, topic: string, opts: { partitions?: n
       for (let p = 0; p < partitions; p++) await flush(p);
       return written;
     },
-    async stageLines(p, firstOffset, text, dt = '2026-11-21') {
+    async stageLines(p, firstOffset, text, dt = today()) {
       const k = key(p, firstOffset, firstOffset + text.length - 1, dt);
       await put(k, text);
       return k;

@@ -18,7 +18,7 @@ import { createLocalEtl } from '../../daemons/local/etl/executor.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { copyPrefix, duck, lakeScan, runSparkJob } from './etl-helpers.js';
-import { CSV, csvRecords, type Stager, stager } from './etl-staging.js';
+import { CSV, csvRecords, nextDay, type Stager, stager, today } from './etl-staging.js';
 
 const run = promisify(execFile);
 const quiet = createLogger({ daemon: 'test', level: 'error', stream: process.stderr });
@@ -113,12 +113,12 @@ test.after.always(async () => {
 });
 
 test.serial('the CSV replay (with re-staged duplicates) becomes exactly the 104,224 CSV rows, typed, and pyspark agrees', async (t) => {
-  const keys = await st.stage(csvRecords(), { dt: '2026-11-21' });
+  const keys = await st.stage(csvRecords(), { dt: today() });
   t.true(keys.length >= 6);
   // a consumer that crashed after its PUT and before its commit would stage the same offsets again:
   // here one object's lines again under the next day's dt (same envelope, so the same rows)
   const first = await store.get(keys[0]!);
-  await store.put(keys[0]!.replace('dt=2026-11-21', 'dt=2026-11-22'), first!.body);
+  await store.put(keys[0]!.replace(`dt=${today()}`, `dt=${nextDay(today())}`), first!.body);
 
   const r = await etl();
   t.is(r.code, 0, r.stderr);
@@ -161,7 +161,7 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
       { ...csvRecords().find((r) => r.index === 'NYA' && r.date === '1970-01-02')!, close: 1234.5 },
       { index: 'LATE', date: '1966-06-01', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 7, close_usd: 1.5, event_time: '2026-11-22T10:00:00Z' },
     ],
-    { dt: '2026-11-22' },
+    { dt: nextDay(today()) },
   );
   const p = 3;
   const env = (o: number) => `"_topic":"${TOPIC}","_partition":${p},"_offset":${o},"_timestamp":"2026-11-22T10:00:00.000Z","_key":"NYA"`;
@@ -175,7 +175,7 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
       `{"index":"NYA","date":"1971-03-05","open":1,"high":1,"low":1,"close":1,"adj_close":1,"volume":0,"close_usd":1,${env(o + 1)}`,
       `{"index":"NYA","date":"1971-03-06","open":1,"high":1,"low":1,"close":1,"adj_close":1,"volume":0,"close_usd":1,"event_time":"2026-11-22T10:00:00Z",${env(o + 2)}}`,
     ],
-    '2026-11-22',
+    nextDay(today()),
   );
 
   const r = await etl();

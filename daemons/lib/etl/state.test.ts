@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { acquireLock, dlqKey, partFile, partitionDir, readBookmark, STAGING_OBJECT, unmergedObjects, writeBookmark } from './state.js';
+import { acquireLock, dlqKey, isMerged, markMerged, parseStagingKey, partFile, partitionDir, readBookmark, STAGING_OBJECT, unmergedObjects, writeBookmark } from './state.js';
 import { loadSpecs } from './spec.js';
-import { dirStore } from './store.js';
+import { dirStore, type ObjectStore } from './store.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
@@ -24,23 +24,83 @@ test('names: staging objects, lake files, DLQ objects', (t) => {
   t.is(dlqKey(spec, k), 'staging/_dlq/stock_market_data/dt=2026-11-21/stock_market_data+3+00000000000000000010+00000000000000000019.etl.jsonl.gz');
 });
 
-test('the bookmark: empty when absent, then the merged objects, sorted and once each', async (t) => {
+const T = 'stock_market_data';
+const key = (p: number, first: number, last: number, dt = '2026-11-21') => `staging/${T}/dt=${dt}/${T}+${p}+${String(first).padStart(20, '0')}+${String(last).padStart(20, '0')}.jsonl.gz`;
+
+test('the bookmark: empty when absent, then per partition the newest object merged', async (t) => {
   const { store, done } = fresh();
   try {
     const b = await readBookmark(store, 'j');
     t.deepEqual(b.tables, {});
-    const keys = ['b', 'a'].map((p) => `staging/stock_market_data/dt=2026-11-21/stock_market_data+0+0000000000000000000${p === 'a' ? 0 : 5}+0000000000000000000${p === 'a' ? 4 : 9}.jsonl.gz`);
+    const keys = [key(0, 5, 9), key(0, 0, 4), key(1, 0, 2)];
     for (const k of keys) await store.put(k, Buffer.from('x'));
-    await store.put('staging/stock_market_data/dt=2026-11-21/not-staging.txt', Buffer.from('x'));
+    await store.put(`staging/${T}/dt=2026-11-21/not-staging.txt`, Buffer.from('x'));
     t.deepEqual((await unmergedObjects(store, spec, b)).map((o) => o.key), [...keys].sort());
-    b.tables.stock_market_data = { merged: [keys[0]!, keys[0]!] };
-    await writeBookmark(store, b, new Date('2026-11-21T00:00:00Z'));
+    markMerged(b, spec, [{ key: keys[1]!, size: 1 }, { key: keys[2]!, size: 1 }], new Date('2026-11-21T10:00:00Z'));
+    await writeBookmark(store, b, new Date('2026-11-21T10:00:01Z'));
     const again = await readBookmark(store, 'j');
-    t.deepEqual(again.tables.stock_market_data?.merged, [keys[0]]);
-    t.is(again.updatedAt, '2026-11-21T00:00:00.000Z');
-    t.deepEqual((await unmergedObjects(store, spec, again)).map((o) => o.key), [keys[1]]);
+    t.deepEqual(again.tables[T], { listFrom: '2026-11-20', partitions: { [`${T}+0`]: { first: 0, last: 4 }, [`${T}+1`]: { first: 0, last: 2 } } });
+    t.is(again.updatedAt, '2026-11-21T10:00:01.000Z');
+    t.deepEqual((await unmergedObjects(store, spec, again)).map((o) => o.key), [keys[0]]);
     await store.put('_state/j.json', Buffer.from('{nope'));
     await t.throwsAsync(readBookmark(store, 'j'), { message: /the ETL bookmark .*_state\/j\.json is not JSON/ });
+    await store.put('_state/j.json', Buffer.from('{"version": 3, "tables": {}}'));
+    await t.throwsAsync(readBookmark(store, 'j'), { message: /the ETL bookmark .*_state\/j\.json has an unknown format/ });
+  } finally {
+    done();
+  }
+});
+
+test('a bookmark of the first format (every merged key) is read as the same marks', async (t) => {
+  const { store, done } = fresh();
+  try {
+    const merged = [key(0, 0, 4), key(0, 5, 9), key(2, 0, 0)];
+    for (const k of [...merged, key(0, 10, 12)]) await store.put(k, Buffer.from('x'));
+    await store.put('_state/j.json', Buffer.from(JSON.stringify({ version: 1, job: 'j', updatedAt: 'x', tables: { [T]: { merged } } })));
+    const b = await readBookmark(store, 'j');
+    t.deepEqual(b.tables[T], { listFrom: '', partitions: { [`${T}+0`]: { first: 5, last: 9 }, [`${T}+2`]: { first: 0, last: 0 } } });
+    t.deepEqual((await unmergedObjects(store, spec, b)).map((o) => o.key), [key(0, 10, 12)]);
+  } finally {
+    done();
+  }
+});
+
+test('a run lists what can be new: recent dt= prefixes, and per partition from its newest merged object on', async (t) => {
+  const { store, done } = fresh();
+  try {
+    const history: string[] = [];
+    for (let i = 0; i < 300; i++) for (const p of [0, 1]) history.push(key(p, i * 10, i * 10 + 9, i < 150 ? '2026-11-20' : '2026-11-21'));
+    for (const k of history) await store.put(k, Buffer.from('x'));
+    const b = await readBookmark(store, 'j');
+    markMerged(b, spec, history.map((k) => ({ key: k, size: 1 })), new Date('2026-11-21T12:00:00Z'));
+    const fresh2 = [
+      key(0, 3000, 3009), // next in partition 0
+      key(1, 2990, 3005), // a revoked consumer's late PUT: starts at the newest merged object, holds more
+      key(3, 0, 7), // a partition never seen
+      key(0, 3010, 3019, '2026-11-22'), // the next day
+    ];
+    const stale = [key(1, 2990, 2995), key(0, 100, 109, '2026-11-19')];
+    for (const k of [...fresh2, ...stale]) await store.put(k, Buffer.from('x'));
+    // count what the listing reads: it must follow the new objects, not the 600 merged ones
+    let read = 0;
+    const counting: ObjectStore = {
+      ...store,
+      list: async (p, s) => {
+        const r = await store.list(p, s);
+        read += r.length;
+        return r;
+      },
+      prefixes: async (p, d, s) => {
+        const r = await store.prefixes(p, d, s);
+        read += r.length;
+        return r;
+      },
+    };
+    t.deepEqual((await unmergedObjects(counting, spec, b)).map((o) => o.key), [...fresh2].sort());
+    t.true(read <= 20, `the listing read ${read} keys and prefixes`);
+    for (const k of fresh2) t.false(isMerged(b.tables[T], k), k);
+    for (const k of [...history, ...stale]) t.true(isMerged(b.tables[T], k), k);
+    t.is(parseStagingKey(key(3, 0, 7))?.tp, `${T}+3`);
   } finally {
     done();
   }

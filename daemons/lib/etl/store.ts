@@ -11,6 +11,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -40,7 +42,10 @@ export interface ObjectStore {
   where(key: string): string;
   /** the root as the PySpark job sees it: s3://bucket/ or file:///dir/ */
   root: string;
-  list(prefix: string): Promise<StoredObject[]>;
+  /** the objects under prefix, in key order; with startAfter only the keys after it */
+  list(prefix: string, startAfter?: string): Promise<StoredObject[]>;
+  /** the distinct key prefixes under prefix up to and including the next delimiter (S3 CommonPrefixes) */
+  prefixes(prefix: string, delimiter: string, startAfter?: string): Promise<string[]>;
   /** the object's bytes and ETag; undefined if there is none */
   get(key: string): Promise<{ body: Buffer; etag: string } | undefined>;
   download(key: string, file: string): Promise<void>;
@@ -61,21 +66,33 @@ function isMissing(err: unknown): boolean {
 
 export function s3Store(s3: S3Client, bucket: string): ObjectStore {
   const where = (key: string) => `s3://${bucket}/${key}`;
+  async function pages(input: Omit<ListObjectsV2CommandInput, 'Bucket' | 'ContinuationToken'>, each: (page: ListObjectsV2CommandOutput) => void): Promise<void> {
+    let token: string | undefined;
+    try {
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ...input, ContinuationToken: token }));
+        each(page);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw wrap(err, where(input.Prefix ?? ''), 'cannot list');
+    }
+  }
   return {
     where,
     root: `s3://${bucket}/`,
-    async list(prefix) {
+    async list(prefix, startAfter) {
       const out: StoredObject[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-          for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      } catch (err) {
-        throw wrap(err, where(prefix), 'cannot list');
-      }
+      await pages({ Prefix: prefix, ...(startAfter ? { StartAfter: startAfter } : {}) }, (page) => {
+        for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+      });
+      return out;
+    },
+    async prefixes(prefix, delimiter, startAfter) {
+      const out: string[] = [];
+      await pages({ Prefix: prefix, Delimiter: delimiter, ...(startAfter ? { StartAfter: startAfter } : {}) }, (page) => {
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+      });
       return out;
     },
     async get(key) {
@@ -152,13 +169,21 @@ export function dirStore(dir: string): ObjectStore {
   const store: ObjectStore = {
     where,
     root: `file://${root}/`,
-    async list(prefix) {
+    async list(prefix, startAfter) {
       const out: StoredObject[] = [];
       // walk from the deepest directory the prefix names, then filter by the whole prefix
       const slash = prefix.lastIndexOf('/');
       const base = slash >= 0 ? prefix.slice(0, slash) : '';
       await walk(base ? file(base) : root, base, out);
-      return out.filter((o) => o.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
+      return out.filter((o) => o.key.startsWith(prefix) && (startAfter === undefined || o.key > startAfter)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    },
+    async prefixes(prefix, delimiter, startAfter) {
+      const found = new Set<string>();
+      for (const o of await store.list(prefix, startAfter)) {
+        const i = o.key.indexOf(delimiter, prefix.length);
+        if (i >= 0) found.add(o.key.slice(0, i + delimiter.length));
+      }
+      return [...found].sort();
     },
     async get(key) {
       try {

@@ -14,7 +14,7 @@ import { pool } from '../../lib/catalog/objects.js';
 import { KafkalakeError, oneLine, wrap } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { TableSpec } from '../../lib/etl/spec.js';
-import { acquireLock, type Bookmark, dlqKey, partFile, partitionDir, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
+import { acquireLock, type Bookmark, dlqKey, markMerged, partFile, partitionDir, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
 import type { ObjectStore } from '../../lib/etl/store.js';
 import { affectedPartitionsSql, fileSelectSql, lit, mergedSql, typedSql } from './sql.js';
 
@@ -89,6 +89,7 @@ export function createLocalEtl(deps: LocalEtlDeps) {
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
     const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, partitionRows: 0 };
+    const listedAt = deps.now?.() ?? new Date();
     const objects = await unmergedObjects(store, spec, bookmark);
     stats.objects = objects.length;
     if (objects.length === 0) return stats;
@@ -184,8 +185,7 @@ WHERE trim(l.line) <> ''`);
     }
 
     // 6. only now: these objects are merged
-    const t = (bookmark.tables[spec.table] ??= { merged: [] });
-    t.merged.push(...objects.map((o) => o.key));
+    markMerged(bookmark, spec, objects, listedAt);
     await writeBookmark(store, bookmark, deps.now?.());
     tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, partitions: stats.partitions.length, files: stats.files });
     return stats;
