@@ -63,6 +63,8 @@ async function main(): Promise<number> {
       const failed = failures.get(b.name);
       return { section: b.section, body: failed !== undefined ? failedBody(failed, earlier.get(b.section), started) : (bodies.get(b.name) ?? '') };
     });
+    // sections other runs write (the soak's) are kept as they were
+    for (const [section, body] of earlier) if (!BENCHMARKS.some((b) => b.section === section)) sections.push({ section, body });
     writeFileSync(BENCHMARKS_FILE, wholeFile(head, sections));
     say(`bench: wrote ${BENCHMARKS_FILE}`);
   }

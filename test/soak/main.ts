@@ -10,19 +10,24 @@
 //      records; or a daemon died. A few minutes prove the run works; an hour judges the slopes.
 //   2  the run itself could not be set up
 //
-//   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--keep]
+//   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--keep] [--write]
+//
+// --write records the result as the Soak section of BENCHMARKS.md (a full `npm run bench` keeps it).
 //
 // The local stack's own processes (Kafka, ZooKeeper, the AWS twin) are sampled too, for information
 // only: the twin keeps every object in memory, so its RSS grows with the bucket by design.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPipeline, DAEMON_NAMES, type Pipeline, processUsage, sleep } from '../helpers/pipeline.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { BENCHMARKS_FILE, machine, writeSection } from '../bench/harness.js';
 import { fitSlope, judge, type Sample, type Verdict } from './analysis.js';
 
-const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--keep]';
+const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--keep] [--write]';
 
 function options() {
   const { values } = parseArgs({
@@ -32,6 +37,7 @@ function options() {
       partitions: { type: 'string', default: '6' },
       interval: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -48,6 +54,7 @@ function options() {
     partitions: num('partitions', values.partitions, 1),
     intervalS: num('interval', values.interval, 1),
     keep: values.keep,
+    write: values.write,
   };
 }
 
@@ -86,6 +93,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     out(`soak: ${o.minutes} min at ${o.rate} records/s, ${o.partitions} partitions, a sample every ${o.intervalS} s; logs in ${dir}`);
+    const machineAtStart = machine();
     stack = await startTestStack();
     const p = await createPipeline({ stack, bucket: unique('kl-soak').toLowerCase(), dir, rate: o.rate, partitions: o.partitions });
     pipeline = p;
@@ -139,11 +147,34 @@ async function main(): Promise<number> {
     out(`${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  ${'RSS fit'.padEnd(7)} verdict`);
     for (const v of verdicts) out(v.line);
     const etlSorted = [...etl].sort((a, b) => a - b);
-    out(`etl: ${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`);
-    out(`lag: slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))}`);
+    const etlLine = `${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`;
+    const lagLine = `slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))} records`;
+    out(`etl: ${etlLine}`);
+    out(`lag: ${lagLine}`);
     if (exits.length) out(`daemons died during the run: ${exits.join('; ')}`);
     const bad = verdicts.filter((v) => !v.ok);
-    out(bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`);
+    const verdict = bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`;
+    out(verdict);
+    if (o.write) {
+      const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
+      const argv = process.argv.slice(2).join(' ');
+      const body = [
+        `\`npm run soak --${argv ? ` ${argv}` : ''}\` (\`node dist/test/soak/main.js\`), ${new Date(t0).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${f1(minutes)} min, commit ${rev}; ${machineAtStart}.`,
+        '',
+        `The whole local pipeline at a steady ${o.rate} records/s (${o.partitions} partitions): producer, consumer and scheduler started as their systemd units start them (the units' heap limits), the ETL every 12 s, the crawl after each ETL that wrote, the saved reports on their schedules. Every ${o.intervalS} s each process's RSS and open files (/proc) and the consumer group's lag; slopes are least-squares fits after the warm-up (the first 20 % of the run, at most 2 min). A daemon fails the soak when its fitted growth over the window exceeds 32 MB and 20 % of its mean RSS (or 20 open files) with the slope 3 standard errors from 0 ("RSS fit" is that t). Kafka, ZooKeeper and the AWS twin are listed for information: the twin keeps every object in memory.`,
+        '',
+        '```text',
+        `${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  ${'RSS fit'.padEnd(7)} verdict`,
+        ...verdicts.map((v) => v.line),
+        '```',
+        '',
+        `ETL: ${etlLine}. Lag: ${lagLine}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
+        '',
+        `**${verdict}**`,
+      ].join('\n');
+      writeSection('Soak', body);
+      out(`soak: wrote the Soak section of ${BENCHMARKS_FILE}`);
+    }
     return bad.length === 0 && exits.length === 0 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`soak: ${(err as Error).message}\n`);
