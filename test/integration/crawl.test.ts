@@ -15,7 +15,7 @@ import { runEtl } from '../../daemons/lib/etl/run.js';
 import { s3Store } from '../../daemons/lib/etl/store.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
-import { csvRecords, stager, type Stager } from './etl-staging.js';
+import { csvRecords, nextDay, stager, type Stager, today } from './etl-staging.js';
 import { listKeys, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
 
 let twin: Twin;
@@ -117,12 +117,13 @@ test.serial('a re-crawl reads no object; new objects are read alone and add only
     { index: 'NEWX', date: '2030-01-02', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 100, close_usd: 1.5, event_time: '2030-01-02T21:00:00.000Z' },
     { index: 'NEWX', date: '2030-01-03', open: 1.5, high: 2, low: 1, close: 1.75, adj_close: 1.75, volume: 200, close_usd: 1.75, event_time: '2030-01-03T21:00:00.000Z' },
   ];
-  await stage.stage(extra, { dt: '2026-11-22' });
+  const dt = nextDay(today()); // the first staging is dated today: a new dt= partition
+  await stage.stage(extra, { dt });
   await runEtl(config, log);
   const after = [...(await listKeys(config, 'datalake/')), ...(await listKeys(config, 'staging/'))].filter((k) => !before.has(k));
   const third = (await runCrawl(config, log)) as CrawlReport;
   t.is(third.objectsRead, after.length, `read only the new objects: ${after.join(', ')}`);
-  t.is(third.partitionsAdded, 2, 'year=2030 in the lake, dt=2026-11-22 in staging');
+  t.is(third.partitionsAdded, 2, `year=2030 in the lake, dt=${dt} in staging`);
   t.deepEqual(third.tablesUpdated, []);
   const years = (await partitions('stock_market_data')).map((p) => p.Values?.[0]);
   t.true(years.includes('2030'));
