@@ -13,7 +13,12 @@ export interface JobsDeps {
   /** the `kafkalake run` table */
   runJobs: readonly RunJob[];
   reports: ReportFile[];
+  /** how a run is done; default in this process. The daemon runs each in a worker process (worker.ts). */
+  runner?: JobRunner;
 }
+
+/** Runs one job of the table with its arguments; stops it when the signal fires (if it can). */
+export type JobRunner = (job: RunJob, args: string[], signal: AbortSignal) => Promise<{ report: unknown; lines: string[] }>;
 
 /** Whether an ETL report says partitions were written (local: per table; Glue: a succeeded run may have). */
 export function etlChanged(report: unknown): boolean {
@@ -23,8 +28,9 @@ export function etlChanged(report: unknown): boolean {
 }
 
 function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean) {
-  return async (): Promise<JobResult> => {
-    const { report, lines } = await runJob.run(deps.config, deps.log, args);
+  const runner: JobRunner = deps.runner ?? ((j, a) => j.run(deps.config, deps.log, a));
+  return async (signal: AbortSignal): Promise<JobResult> => {
+    const { report, lines } = await runner(runJob, args, signal);
     return { changed: changed(report), summary: lines.join('; ').slice(0, 500) };
   };
 }

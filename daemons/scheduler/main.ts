@@ -12,20 +12,27 @@ import type { Logger } from '../lib/log.js';
 import { daemonMetrics } from '../lib/metrics.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { s3History } from './history.js';
-import { buildJobs } from './jobs.js';
+import { buildJobs, type JobRunner } from './jobs.js';
 import { startMonitors } from './monitors.js';
 import { listReportFiles } from './report-files.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { createWorkerPool } from './worker.js';
 
 export interface SchedulerDaemonOptions {
   config: Readonly<Config>;
   log: Logger;
+  /** the config's secret values: each job worker's logger masks them too */
+  secrets: readonly string[];
 }
 
-export async function startSchedulerDaemon({ config, log }: SchedulerDaemonOptions): Promise<Service & { scheduler: Scheduler }> {
+export async function startSchedulerDaemon({ config, log, secrets }: SchedulerDaemonOptions): Promise<Service & { scheduler: Scheduler }> {
   if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: the scheduler keeps its job history in the bucket', { where: 'config aws.bucket' });
   const reports = listReportFiles(resolveFromRoot(config.reports.dir));
-  const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports });
+  // each run in a worker process of its own: what a job allocates goes with it (worker.ts)
+  const workers = createWorkerPool({ log });
+  const workerLog = { daemon: 'scheduler', level: config.log.level, ...(config.log.file ? { file: config.log.file } : {}) };
+  const runner: JobRunner = (job, args, signal) => workers.run({ job: job.name, args, config, secrets: [...secrets], log: workerLog }, signal);
+  const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports, runner });
   const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;
 
   const aws = createAwsClients(config);
@@ -46,6 +53,7 @@ export async function startSchedulerDaemon({ config, log }: SchedulerDaemonOptio
   } catch (err) {
     await closeAll([
       ['scheduler', () => scheduler.close()],
+      ['job workers', () => workers.close()],
       ['metrics', () => metrics.close()],
       ['aws clients', () => aws.destroy()],
     ]).catch(() => undefined);
@@ -66,6 +74,7 @@ export async function startSchedulerDaemon({ config, log }: SchedulerDaemonOptio
       await closeAll(
         [
           ['scheduler', () => scheduler.close()],
+          ['job workers', () => workers.close()],
           ['monitors', () => monitors.close()],
           ['kafka admin', () => admin?.disconnect()],
           ['metrics', () => metrics.close()],

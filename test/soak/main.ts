@@ -98,8 +98,13 @@ async function main(): Promise<number> {
     const p = await createPipeline({ stack, bucket: unique('kl-soak').toLowerCase(), dir, rate: o.rate, partitions: o.partitions });
     pipeline = p;
     const etl: number[] = [];
+    const workerPeaks = new Map<string, number[]>(); // job kind → each worker's peak RSS, MB
     p.daemons.scheduler.onLine((l) => {
       if (l.message === 'job succeeded' && l.job === 'etl') etl.push(Number(l.durationMs));
+      if (l.message === 'job worker exited' && typeof l.maxRssMb === 'number') {
+        const kind = String(l.job).replace(/^report-.*/, 'reports');
+        workerPeaks.set(kind, [...(workerPeaks.get(kind) ?? []), l.maxRssMb]);
+      }
     });
     await p.start();
     const services = stack.handle.processes.map((x) => ({ name: x.name, pid: x.pid }));
@@ -149,7 +154,11 @@ async function main(): Promise<number> {
     const etlSorted = [...etl].sort((a, b) => a - b);
     const etlLine = `${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`;
     const lagLine = `slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))} records`;
+    const peakLine = [...workerPeaks]
+      .map(([kind, xs]) => `${kind} ${xs.length} runs, median ${Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0)} MB, max ${Math.max(...xs)} MB, first third mean ${Math.round(mean(xs.slice(0, Math.ceil(xs.length / 3))))} MB, last third ${Math.round(mean(xs.slice(-Math.ceil(xs.length / 3))))} MB`)
+      .join('; ');
     out(`etl: ${etlLine}`);
+    out(`job workers' peak RSS: ${peakLine || 'none ran'}`);
     out(`lag: ${lagLine}`);
     if (exits.length) out(`daemons died during the run: ${exits.join('; ')}`);
     const bad = verdicts.filter((v) => !v.ok);
@@ -168,7 +177,7 @@ async function main(): Promise<number> {
         ...verdicts.map((v) => v.line),
         '```',
         '',
-        `ETL: ${etlLine}. Lag: ${lagLine}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
+        `ETL: ${etlLine}. Lag: ${lagLine}. Each job runs in a worker process of its own (daemons/scheduler/worker.ts); the workers' peak RSS, for information: ${peakLine || 'none ran'}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
         '',
         `**${verdict}**`,
       ].join('\n');
