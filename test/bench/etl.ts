@@ -4,7 +4,7 @@
 // Reports wall time, rows/s, the ratio, and the peak RSS of each process tree (sampled from /proc).
 //   node dist/test/bench/etl.js [--quick] [--records N] [--repeat K]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { createLocalEtl } from '../../daemons/local/etl/executor.js';
 import { duck, lakeScan, SPEC_FILE, VENV_BIN } from '../integration/etl-helpers.js';
-import { type Benchmark, type BenchContext, fmt, machine, median } from './harness.js';
+import { type Benchmark, type BenchContext, fmt, machine, median, treeRssKb } from './harness.js';
 import { simulatedRecords, stager } from '../integration/etl-staging.js';
 
 const JOB = 'bench-etl';
@@ -25,32 +25,6 @@ const MEMORY_MB = 1536;
 // with 1536 MB, so it gets 4 GB (a Glue G.1X worker has 16 GB); DuckDB stays within its 1536 MB limit.
 const SPARK_MEMORY_MB = 4096;
 
-/** Sum of RSS over a process and its descendants, from /proc, in kB. */
-function treeRssKb(root: number): number {
-  const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(fields[1]));
-      rss.set(Number(d), Number(fields[21]) * 4); // pages of 4 kB
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  let sum = 0;
-  for (const [pid, kb] of rss) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
-      if (p === root) {
-        sum += kb;
-        break;
-      }
-    }
-  }
-  return sum;
-}
 
 interface Measured {
   ms: number;

@@ -12,7 +12,7 @@
 //   send → report: the first freshness report file (reports/freshness/DATE.csv, listed every 500 ms)
 //     whose latest_event_time of the record's index is at or after the record's event_time (an index
 //     is a message key: one partition, in order, so the lake holds a prefix of each index's records).
-// Every time is an upper bound by its polling interval. Peak RSS per daemon: VmRSS every 250 ms.
+// Every time is an upper bound by its polling interval. Peak RSS per daemon: its process tree's, every 250 ms.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -468,7 +468,7 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
     '',
     `Targets: send → staged p99 ≤ 2,000 ms at 10,000 records/s; send → lake p99 ≤ ETL interval + 10 s = ${fmt(lakeTarget)} ms.${verdicts.length ? ` ${verdicts.join('; ')}.` : ''}${reasons.length ? ` Why missed: ${reasons.join('; ')}.` : ''}`,
     '',
-    'Peak RSS per daemon (VmRSS of each process, sampled every 250 ms; the consumer\'s worker thread and the scheduler\'s in-process DuckDB included), MB, and what the scheduler did:',
+    'Peak RSS per daemon (the sum over its process tree, sampled every 250 ms: the consumer\'s worker thread and the scheduler\'s job workers, with the local engines\' DuckDB, included), MB, and what the scheduler did:',
     '',
     '| rate | producer | consumer | scheduler | ETL runs, all (duration, runs with nothing new included) | freshness reports written | lake table rows (`kafkalake query`, through the catalog) = records sent |',
     '|---|---:|---:|---:|---|---:|---|',

@@ -70,11 +70,45 @@ export function vmRss(pid: number): number {
 }
 
 /** Samples the RSS of named processes every `everyMs` and keeps each one's peak (bytes). */
+/** Every process's parent and RSS (kB), from /proc/PID/stat. */
+export function procTable(): { parent: Map<number, number>; rssKb: Map<number, number> } {
+  const parent = new Map<number, number>();
+  const rssKb = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(fields[1]));
+      rssKb.set(Number(d), Number(fields[21]) * 4); // pages of 4 kB
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return { parent, rssKb };
+}
+
+/** Sum of RSS over a process and its descendants (the scheduler's job workers, Spark's JVM), in kB. */
+export function treeRssKb(root: number, table = procTable()): number {
+  let sum = 0;
+  for (const [pid, kb] of table.rssKb) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = table.parent.get(p)) {
+      if (p === root) {
+        sum += kb;
+        break;
+      }
+    }
+  }
+  return sum;
+}
+
+/** Peak RSS of each watched process tree (a daemon and its children), sampled every `everyMs`. */
 export function rssSampler(everyMs = 250) {
   const pids = new Map<string, number>();
   const peak = new Map<string, number>();
   const timer = setInterval(() => {
-    for (const [name, pid] of pids) peak.set(name, Math.max(peak.get(name) ?? 0, vmRss(pid)));
+    const table = procTable();
+    for (const [name, pid] of pids) peak.set(name, Math.max(peak.get(name) ?? 0, treeRssKb(pid, table) * 1024));
   }, everyMs);
   return {
     watch(name: string, pid: number | undefined) {
