@@ -10,7 +10,7 @@ import { progressLine, summaryLine } from '../producer/stats.js';
 import { type Command, context, intFlag, parse, UsageError } from './context.js';
 
 const usage =
-  'kafkalake produce [--source csv] [--file F] [--rate N] [--limit N] [--loop] | --source simulate [--rate N] [--count N] [--seed N]; also [--topic T] [--config FILE]';
+  'kafkalake produce [--source csv] [--file F] [--rate N] [--limit N] [--loop] | --source simulate [--rate N] [--count N] [--seed N] [--symbols N]; also [--topic T] [--config FILE]';
 
 const options = {
   source: { type: 'string' },
@@ -20,6 +20,7 @@ const options = {
   loop: { type: 'boolean' },
   count: { type: 'string' },
   seed: { type: 'string' },
+  symbols: { type: 'string' },
   topic: { type: 'string' },
 } as const;
 
@@ -30,11 +31,12 @@ function overrides(v: Partial<Record<keyof typeof options, string | boolean>>): 
   const source = (v.source as string | undefined) ?? undefined;
   if (source !== undefined && source !== 'csv' && source !== 'simulate') throw new UsageError(`--source must be csv or simulate, got "${source}"`);
   const csvOnly = (['file', 'limit', 'loop'] as const).filter((k) => v[k] !== undefined);
-  const simOnly = (['count', 'seed'] as const).filter((k) => v[k] !== undefined);
+  const simOnly = (['count', 'seed', 'symbols'] as const).filter((k) => v[k] !== undefined);
   if (source === 'simulate' && csvOnly.length) throw new UsageError(`--${csvOnly[0]} goes with --source csv; usage: ${usage}`);
   if (source !== 'simulate' && simOnly.length) throw new UsageError(`--${simOnly[0]} goes with --source simulate; usage: ${usage}`);
   const limit = source === 'simulate' ? intFlag('count', v.count as string | undefined, 1) : intFlag('limit', v.limit as string | undefined, 1);
   const seed = intFlag('seed', v.seed as string | undefined);
+  const symbols = intFlag('symbols', v.symbols as string | undefined, 1);
   const producer: Record<string, unknown> = {
     rate: intFlag('rate', v.rate as string | undefined) ?? 0,
     loop: v.loop === true,
@@ -43,6 +45,7 @@ function overrides(v: Partial<Record<keyof typeof options, string | boolean>>): 
   if (source) producer.source = source;
   if (v.file !== undefined) producer.file = path.resolve(v.file as string); // relative to where the command runs
   if (seed !== undefined) producer.seed = seed;
+  if (symbols !== undefined) producer.symbols = symbols;
   return { producer, ...(v.topic !== undefined ? { kafka: { topic: v.topic } } : {}) };
 }
 

@@ -13,7 +13,7 @@ export type FillOptions = {
   rate?: number;
   log?: Logger;
   onBadRow?: (bad: BadRow) => void;
-} & ({ source: 'simulate'; count: number; seed?: number } | { source: 'csv'; file?: string; limit?: number; loop?: boolean });
+} & ({ source: 'simulate'; count: number; seed?: number; symbols?: number } | { source: 'csv'; file?: string; limit?: number; loop?: boolean });
 
 /**
  * Produce to a topic (created if missing, with config.kafka.partitions) and resolve when every record is
@@ -26,7 +26,7 @@ export async function produceRecords(config: Readonly<Config>, opts: FillOptions
     source: opts.source,
     rate: opts.rate ?? 0,
     ...(opts.source === 'simulate'
-      ? { limit: opts.count, seed: opts.seed ?? config.producer.seed, loop: false }
+      ? { limit: opts.count, seed: opts.seed ?? config.producer.seed, symbols: opts.symbols ?? config.producer.symbols, loop: false }
       : { file: opts.file ?? config.producer.file, limit: opts.limit ?? 0, loop: opts.loop ?? false }),
   };
   const derived: Config = { ...config, kafka: { ...config.kafka, topic: opts.topic ?? config.kafka.topic }, producer };

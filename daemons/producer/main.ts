@@ -51,7 +51,7 @@ function observed(sink: Sink, log: Logger, metrics: Metrics | undefined): Sink {
 }
 
 async function openSource(p: Config['producer'], onBadRow: (bad: BadRow) => void, signal: AbortSignal): Promise<AsyncIterable<SourceRecord> | Iterable<SourceRecord>> {
-  if (p.source === 'simulate') return simulateSource({ seed: p.seed });
+  if (p.source === 'simulate') return simulateSource({ seed: p.seed, symbols: p.symbols });
   return await openCsv({ file: p.file, loop: p.loop, onBadRow, signal });
 }
 

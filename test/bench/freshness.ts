@@ -30,6 +30,8 @@ import { type Benchmark, type BenchContext, fmt, machine, median, medRange, rssS
 import { createTopic } from '../integration/consumer-helpers.js';
 
 const PARTITIONS = 6;
+/** the simulator's symbols: each trading day every one has a bar, so 10,000 records/s is 10 trading days a second */
+const SYMBOLS = 1000;
 const TABLE = 'stock_market_data';
 const REPORT = 'freshness';
 const STAGES = ['kafka', 'staged', 'lake', 'report'] as const;
@@ -284,7 +286,7 @@ async function oneRun(ctx: BenchContext, stack: TestStack, plan: FreshnessPlan, 
     aws: { bucket },
     log: { level: 'info' },
     kafka: { topic, partitions: PARTITIONS },
-    producer: { source: 'simulate', rate, statsIntervalMs: 5000 },
+    producer: { source: 'simulate', symbols: SYMBOLS, rate, statsIntervalMs: 5000 },
     consumer: { groupId: unique('bench-fresh-g') },
     etl: { cron, jobName: job, specDir: path.join(work, 'tables'), workDir: work },
     crawl: { database: unique('bench_fresh').replace(/-/g, '_'), crawlerName: unique('bench-crawler') },
@@ -465,7 +467,7 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
   return [
     `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only freshness${quick ? ' --quick' : ''}\`${quick ? ' (**quick mode**: one short run at 1,000/s)' : ''}. Measured by \`test/bench/freshness.ts\` on ${machineLine}; the local stack (ZooKeeper, one broker, the AWS twin) on the same cores.`,
     '',
-    `The whole pipeline as \`kafkalake up\` runs it, each daemon its own process: \`kafkalake producer\` (\`--source simulate\`, at the rate shown or unlimited), \`kafkalake consumer\` (default flush: 1 s / 50,000 records / 16 MB), \`kafkalake scheduler\` with the ETL and the freshness report on cron every ${plan.etlEverySeconds} s (the crawl after each ETL run that wrote partitions). A fresh topic of ${PARTITIONS} partitions, bucket and group per run; the producer sends for ${plan.seconds} s, then the run waits (up to ${plan.drainSeconds} s) until the last record is in a report. ${plan.runs} run${plan.runs === 1 ? '' : 's'} per rate; each figure is the median over runs (min–max) of that run's percentile over every record.`,
+    `The whole pipeline as \`kafkalake up\` runs it, each daemon its own process: \`kafkalake producer\` (\`--source simulate\`: daily bars of ${fmt(SYMBOLS)} symbols, every symbol once per trading day, at the rate shown or unlimited), \`kafkalake consumer\` (default flush: 1 s / 50,000 records / 16 MB), \`kafkalake scheduler\` with the ETL and the freshness report on cron every ${plan.etlEverySeconds} s (the crawl after each ETL run that wrote partitions). A fresh topic of ${PARTITIONS} partitions, bucket and group per run; the producer sends for ${plan.seconds} s, then the run waits (up to ${plan.drainSeconds} s) until the last record is in a report. ${plan.runs} run${plan.runs === 1 ? '' : 's'} per rate; each figure is the median over runs (min–max) of that run's percentile over every record.`,
     '',
     'Latencies are measured from each record\'s `event_time`, which the producer stamps just before handing a batch to Kafka (one stamp per batch of rate/20 records, 2,000 when unlimited), to the first time the bench saw the record: readable in Kafka (kcat reading the topic live beside the consumer: the anchor, Kafka alone); staged (the first S3 LIST, every 250 ms per partition, showing its staging object); in the lake (the first read of the ETL bookmark, every 500 ms, listing its staging object; the bookmark is written after the lake\'s Parquet files); in the report (the first `reports/freshness/DATE.csv`, listed every 500 ms, whose `latest_event_time` for the record\'s index is at or after its `event_time`; an index is a message key, so one partition, in order). Each is an upper bound by its polling interval.',
     '',

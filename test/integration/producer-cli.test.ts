@@ -183,6 +183,48 @@ for (const client of ['kafkajs', 'librdkafka'] as const) {
   });
 }
 
+async function keysInTopic(topic: string, expected: number): Promise<Map<string, string[]>> {
+  const consumer = new Kafka({ clientId: 'producer-cli-test', brokers: stack.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: unique('keys') });
+  const dates = new Map<string, string[]>();
+  let seen = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error(`read ${seen} of ${expected} records of ${topic} in 60 s`)), 60_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const rec = JSON.parse(message.value?.toString() ?? '{}') as { date: string };
+          const key = message.key?.toString() ?? '';
+          dates.set(key, [...(dates.get(key) ?? []), rec.date]);
+          if (++seen === expected) {
+            clearTimeout(guard);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return dates;
+}
+
+test.serial('kafkalake produce --source simulate --symbols N: each trading day, each of the N symbols once; --symbols 0 is a usage error', async (t) => {
+  const topic = unique('symbols');
+  const config = stack.configFile({ kafka: { topic } });
+  const bad = await run(['produce', '--config', config, '--source', 'simulate', '--count', '10', '--symbols', '0']);
+  t.is(bad.code, 2);
+  t.deepEqual(stderrLines(bad), ['kafkalake: --symbols must be a whole number ≥ 1, got "0"']);
+  const r = await run(['produce', '--config', config, '--source', 'simulate', '--count', '30', '--symbols', '3']);
+  t.is(r.code, 0, r.stderr);
+  const dates = await keysInTopic(topic, 30);
+  t.deepEqual([...dates.keys()].sort(), ['HSI', 'IXIC', 'NYA']);
+  for (const [key, ds] of dates) t.deepEqual(ds, [...new Set(ds)].sort(), `${key}: one bar a day, in order`);
+  t.deepEqual(dates.get('NYA')?.slice(0, 2), ['2000-01-03', '2000-01-04']);
+  t.is(dates.get('NYA')?.length, 10);
+});
+
 test.serial('kafkalake produce, SIGTERM during a fast simulate run: summary, exit 0, the summary count is in the topic', async (t) => {
   const topic = unique('sigterm-produce');
   const child = start(['produce', '--config', stack.configFile({ kafka: { topic } }), '--source', 'simulate', '--seed', '7'], { timeoutMs: 90_000 });

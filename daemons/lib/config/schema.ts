@@ -95,6 +95,12 @@ export const schema = {
     loop: { doc: 'replay the file again from the top when it ends', format: 'bool', default: true, env: 'KAFKALAKE_PRODUCER_LOOP' },
     limit: { doc: 'stop after this many records; 0: no limit', format: 'non-negative-int', default: 0, env: 'KAFKALAKE_PRODUCER_LIMIT' },
     seed: { doc: 'seed of the simulate source (same seed, same ticks)', format: 'non-negative-int', default: 1, env: 'KAFKALAKE_PRODUCER_SEED' },
+    symbols: {
+      doc: 'symbols the simulate source trades each day (the dataset\'s 13 indexes first, then SIM0014…); the trade date moves on when each has had its bar',
+      format: 'positive-int',
+      default: 1000,
+      env: 'KAFKALAKE_PRODUCER_SYMBOLS',
+    },
     batchSize: { doc: 'records per produce request (sendBatch)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_PRODUCER_BATCH_SIZE' },
     maxInFlight: {
       doc: 'produce requests awaiting acknowledgement at once: kafkajs runs one idempotent producer per group of partitions, each with one request in flight (at most one per partition); librdkafka: requests in flight per broker connection (at most 5 with idempotence)',
@@ -294,6 +300,7 @@ export interface Config {
     loop: boolean;
     limit: number;
     seed: number;
+    symbols: number;
     batchSize: number;
     maxInFlight: number;
     lingerMs: number;
