@@ -27,6 +27,8 @@ def main(endpoint, region, bucket):
     script = attempt(lambda: s3.head_object(Bucket=bucket, Key="glue/scripts/etl_job.py")["ContentLength"])
     job = attempt(lambda: glue.get_job(JobName="kafkalake-etl")["Job"]["Command"]["ScriptLocation"])
     crawler = attempt(lambda: glue.get_crawler(Name="kafkalake-lake")["Crawler"]["Targets"]["S3Targets"][0]["Path"])
+    crawler_policies = attempt(lambda: (lambda c: [c.get("RecrawlPolicy", {}).get("RecrawlBehavior"), c["SchemaChangePolicy"]["UpdateBehavior"],
+                                                   c["SchemaChangePolicy"]["DeleteBehavior"]])(glue.get_crawler(Name="kafkalake-lake")["Crawler"]))
     database = attempt(lambda: glue.get_database(Name="kafkalake")["Database"]["Name"])
     wg = attempt(lambda: athena.get_work_group(WorkGroup="kafkalake")["WorkGroup"]["Configuration"]
                  ["ResultConfiguration"]["OutputLocation"])
@@ -39,7 +41,7 @@ def main(endpoint, region, bucket):
     dashboard = attempt(lambda: len(json.loads(cw.get_dashboard(DashboardName="kafkalake")["DashboardBody"])["widgets"]))
     groups = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/kafkalake")["logGroups"]]
     print(json.dumps(dict(
-        encryption=enc, publicAccessBlock=pab, scriptBytes=script, job=job, crawler=crawler, database=database,
+        encryption=enc, publicAccessBlock=pab, scriptBytes=script, job=job, crawler=crawler, crawlerPolicies=crawler_policies, database=database,
         workgroupOutput=wg, namedQueries=queries, roles=roles, instanceProfileRoles=profile,
         hostPolicyActions=sorted({a for s in host_policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])})
         if isinstance(host_policy, dict) else host_policy,

@@ -113,6 +113,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
   t.true(Number(r.scriptBytes) > 1000);
   t.is(r.job, `s3://${BUCKET}/glue/scripts/etl_job.py`);
   t.is(r.crawler, `s3://${BUCKET}/datalake/`);
+  t.deepEqual(r.crawlerPolicies, ['CRAWL_EVERYTHING', 'UPDATE_IN_DATABASE', 'LOG'], 'RecrawlBehavior, UpdateBehavior, DeleteBehavior');
   t.is(r.database, 'kafkalake');
   t.is(r.workgroupOutput, `s3://${BUCKET}/athena-results/`);
   t.deepEqual(r.namedQueries, ['daily_close']);

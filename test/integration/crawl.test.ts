@@ -8,6 +8,7 @@ import test from 'ava';
 import { GetPartitionsCommand, GetTableCommand, type Table } from '@aws-sdk/client-glue';
 import { createAwsClients, type AwsClients } from '../../daemons/lib/aws.js';
 import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
+import { bucketOf } from '../../daemons/lib/catalog/objects.js';
 import type { CrawlReport } from '../../daemons/local/crawler/crawler.js';
 import { createQueryEngine } from '../../daemons/lib/athena/engine.js';
 import type { Config } from '../../daemons/lib/config/index.js';
@@ -148,4 +149,43 @@ test.serial('kafkalake run crawl prints the crawl and exits 0; --json gives the 
   const report = JSON.parse(json.stdout) as CrawlReport;
   t.is(report.objectsRead, 0);
   t.is(report.database, config.crawl.database);
+});
+
+test.serial('recrawl policy CRAWL_NEW_FOLDERS_ONLY: a re-crawl lists only folders it has not crawled, so 300 more objects in a crawled folder cost nothing', async (t) => {
+  const crawlerName = unique('crawler-newf');
+  const file = twin.configFile({
+    aws: { bucket: config.aws.bucket },
+    crawl: { database: unique('kl_newf').replace(/-/g, '_'), crawlerName, recrawlPolicy: 'CRAWL_NEW_FOLDERS_ONLY', schemaChangePolicy: 'LOG', deleteBehavior: 'LOG' },
+  });
+  const cli = (args: string[]) => spawnSync(process.execPath, [`${PROJECT_ROOT}/dist/daemons/cli/main.js`, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const crawl = () => {
+    const r = cli(['run', 'crawl', '--json', '--config', file]);
+    t.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as CrawlReport;
+  };
+  const all = [...(await listKeys(config, 'datalake/')), ...(await listKeys(config, 'staging/'))].filter((k) => !k.split('/').pop()!.startsWith('_'));
+  const c1 = crawl();
+  t.is(c1.recrawlPolicy, 'CRAWL_NEW_FOLDERS_ONLY');
+  t.is(c1.objectsListed, all.length, 'the first crawl finds every object, folder by folder');
+  t.deepEqual(c1.tablesCreated.sort(), ['dlq_stock_market_data', 'staging_stock_market_data', 'stock_market_data']);
+  t.true(c1.partitionsAdded > 30);
+
+  // 300 more objects in a crawled dt= folder, and one new dt= folder
+  const crawledDt = (await listKeys(config, 'staging/stock_market_data/'))[0]!.split('/')[2]!;
+  const filler: string[] = [];
+  for (let i = 0; i < 300; i++) filler.push(await stage.stageLines(1, 10_000_000 + i, ['{"index":"FILL","date":"2031-01-02","open":1,"high":1,"low":1,"close":1,"adj_close":1,"volume":1,"close_usd":1,"_topic":"stock_market_data","_partition":1,"_offset":1,"_timestamp":"2031-01-02T00:00:00.000Z"}'], crawledDt.slice(3)));
+  const newDt = nextDay(nextDay(today()));
+  const fresh = await stage.stage([{ index: 'NEWY', date: '2031-01-02', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 100, close_usd: 1.5, event_time: '2031-01-02T21:00:00.000Z' }], { dt: newDt });
+
+  const c2 = crawl();
+  t.deepEqual([c2.objectsListed, c2.objectsRead], [fresh.length, fresh.length], 'only the new folder’s objects are listed and read');
+  t.is(c2.partitionsAdded, 1, `dt=${newDt} in staging`);
+  t.true(c2.foldersListed! <= 8, `${c2.foldersListed} folders listed: the targets, the table folders and the new one`);
+  const body = await bucketOf(aws.s3, config.aws.bucket).get(`_state/crawler-${crawlerName}.json`);
+  const state = JSON.parse(body?.toString('utf8') ?? '{}') as { objects: Record<string, unknown>; folders: string[] };
+  t.true(state.folders.includes(`staging/stock_market_data/dt=${newDt}/`));
+  t.false(filler.some((k) => k in state.objects), 'the filler objects are not in the state');
+
+  const c3 = crawl();
+  t.deepEqual([c3.objectsListed, c3.objectsRead, c3.partitionsAdded], [0, 0, 0]);
 });

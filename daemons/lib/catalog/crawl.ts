@@ -32,6 +32,7 @@ export async function runCrawl(config: Readonly<Config>, log: Logger): Promise<A
       targets: config.crawl.targets.map((t) => ({ ...t, exclude: [...t.exclude] })),
       schemaChangePolicy: config.crawl.schemaChangePolicy,
       deleteBehavior: config.crawl.deleteBehavior,
+      recrawlPolicy: config.crawl.recrawlPolicy,
       sampleBytes: config.crawl.sampleBytes,
       log: clog,
     }).run();
@@ -47,7 +48,7 @@ export function describeCrawl(r: AnyCrawlReport): string[] {
     return [`crawl: Glue crawler ${r.crawler} ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s; ${m}`];
   }
   const lines = [
-    `crawl ${r.database}: ${r.objectsListed} objects listed, ${r.objectsRead} read; tables created: ${r.tablesCreated.join(', ') || 'none'}; updated: ${r.tablesUpdated.join(', ') || 'none'}; ${r.partitionsAdded} partitions added`,
+    `crawl ${r.database}: ${r.objectsListed} objects listed${r.foldersListed !== undefined ? ` in ${r.foldersListed} folders (new folders only)` : ''}, ${r.objectsRead} read; tables created: ${r.tablesCreated.join(', ') || 'none'}; updated: ${r.tablesUpdated.join(', ') || 'none'}; ${r.partitionsAdded} partitions added`,
   ];
   if (r.tablesDeprecated.length) lines.push(`crawl: tables deprecated: ${r.tablesDeprecated.join(', ')}`);
   for (const l of r.logged) lines.push(`crawl: ${l}`);

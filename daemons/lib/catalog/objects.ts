@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { wrap } from '../errors.js';
 
 export interface ObjectInfo {
@@ -16,7 +16,10 @@ export interface ObjectInfo {
 export interface Bucket {
   name: string;
   uri(key: string): string;
+  /** every object under the prefix */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /** one level: the objects directly in the folder and its subfolders (prefixes ending in "/") */
+  listFolder(prefix: string): Promise<{ objects: ObjectInfo[]; folders: string[] }>;
   /** the bytes of a range (inclusive), or the whole object; undefined if there is no such object */
   get(key: string, range?: { start: number; end: number } | { suffix: number }): Promise<Buffer | undefined>;
   download(key: string, file: string): Promise<void>;
@@ -34,23 +37,24 @@ const rangeHeader = (r: { start: number; end: number } | { suffix: number }) =>
 
 export function bucketOf(s3: S3Client, name: string): Bucket {
   const uri = (key: string) => `s3://${name}/${key}`;
+  async function listing(prefix: string, delimiter?: string): Promise<{ objects: ObjectInfo[]; folders: string[] }> {
+    const objects: ObjectInfo[] = [];
+    const folders: string[] = [];
+    try {
+      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: name, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) })) {
+        for (const o of page.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') });
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
+      }
+    } catch (err) {
+      throw wrap(err, uri(prefix), 'cannot list objects');
+    }
+    return { objects, folders };
+  }
   return {
     name,
     uri,
-    async list(prefix) {
-      const out: ObjectInfo[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: name, Prefix: prefix, ContinuationToken: token }));
-          for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') });
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      } catch (err) {
-        throw wrap(err, uri(prefix), 'cannot list objects');
-      }
-      return out;
-    },
+    list: async (prefix) => (await listing(prefix)).objects,
+    listFolder: (prefix) => listing(prefix, '/'),
     async get(key, range) {
       try {
         const r = await s3.send(new GetObjectCommand({ Bucket: name, Key: key, ...(range ? { Range: rangeHeader(range) } : {}) }));

@@ -85,6 +85,13 @@ test('aws mode needs a bucket', (t) => {
   t.is(loadConfig({ file: file({ mode: 'aws', aws: { bucket: 'b' } }), env: {} }).config.aws.bucket, 'b');
 });
 
+test('the crawl recrawl policy CRAWL_NEW_FOLDERS_ONLY goes with the LOG policies only, as in Glue', (t) => {
+  fails(t, () => loadConfig({ file: file({ crawl: { recrawlPolicy: 'CRAWL_NEW_FOLDERS_ONLY' } }), env: {} }), 'crawl.recrawlPolicy CRAWL_NEW_FOLDERS_ONLY needs crawl.schemaChangePolicy LOG', '(schemaChangePolicy is UPDATE_IN_DATABASE, deleteBehavior LOG)');
+  const env = { KAFKALAKE_CRAWL_RECRAWL_POLICY: 'CRAWL_NEW_FOLDERS_ONLY', KAFKALAKE_CRAWL_SCHEMA_CHANGE_POLICY: 'LOG' };
+  t.like(loadConfig({ file: file({}), env }).config.crawl, { recrawlPolicy: 'CRAWL_NEW_FOLDERS_ONLY', schemaChangePolicy: 'LOG', deleteBehavior: 'LOG' });
+  t.is(loadConfig({ file: file({}), env: {} }).config.crawl.recrawlPolicy, 'CRAWL_EVERYTHING');
+});
+
 test('secret values never appear in errors, and are listed for redaction', (t) => {
   const msg = fails(t, () => loadConfig({ file: file({ kafka: { sasl: { password: 12345678 } } }), env: {} }), 'kafka.sasl.password = (hidden)');
   t.false(msg.includes('12345678'));

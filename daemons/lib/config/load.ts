@@ -160,6 +160,10 @@ function crossCheck(c: Config, file: string): void {
   if (c.kafka.sasl.mechanism !== 'none' && (c.kafka.sasl.username === '' || c.kafka.sasl.password === '')) {
     throw new ConfigError(`kafka.sasl.mechanism ${c.kafka.sasl.mechanism} needs kafka.sasl.username and kafka.sasl.password`);
   }
+  if (c.crawl.recrawlPolicy === 'CRAWL_NEW_FOLDERS_ONLY' && (c.crawl.schemaChangePolicy !== 'LOG' || c.crawl.deleteBehavior !== 'LOG')) {
+    const now = `schemaChangePolicy is ${c.crawl.schemaChangePolicy}, deleteBehavior ${c.crawl.deleteBehavior}`;
+    throw new ConfigError(`crawl.recrawlPolicy CRAWL_NEW_FOLDERS_ONLY needs crawl.schemaChangePolicy LOG and crawl.deleteBehavior LOG, as Glue requires (${now})`);
+  }
 }
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {

@@ -189,6 +189,12 @@ export const schema = {
       default: 'LOG',
       env: 'KAFKALAKE_CRAWL_DELETE_BEHAVIOR',
     },
+    recrawlPolicy: {
+      doc: 'local crawler: list every object of the targets each crawl (CRAWL_EVERYTHING), or only folders not crawled before (CRAWL_NEW_FOLDERS_ONLY: needs schemaChangePolicy and deleteBehavior LOG), as Glue’s RecrawlPolicy',
+      format: ['CRAWL_EVERYTHING', 'CRAWL_NEW_FOLDERS_ONLY'],
+      default: 'CRAWL_EVERYTHING',
+      env: 'KAFKALAKE_CRAWL_RECRAWL_POLICY',
+    },
     sampleBytes: { doc: 'local crawler: bytes read from the start of a JSON/CSV object to infer its schema', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CRAWL_SAMPLE_BYTES' },
     pollIntervalMs: { doc: 'aws mode: how often GetCrawler is polled while the crawler runs', format: 'positive-int', default: 15000, env: 'KAFKALAKE_CRAWL_POLL_INTERVAL_MS' },
     timeoutMs: { doc: 'a crawl still running after this long is reported as failed', format: 'positive-int', default: 1800000, env: 'KAFKALAKE_CRAWL_TIMEOUT_MS' },
@@ -336,6 +342,7 @@ export interface Config {
     targets: CrawlTargetConfig[];
     schemaChangePolicy: 'UPDATE_IN_DATABASE' | 'LOG';
     deleteBehavior: 'LOG' | 'DEPRECATE_IN_DATABASE';
+    recrawlPolicy: 'CRAWL_EVERYTHING' | 'CRAWL_NEW_FOLDERS_ONLY';
     sampleBytes: number;
     pollIntervalMs: number;
     timeoutMs: number;

@@ -35,6 +35,8 @@ export interface CrawlState {
   crawler: string;
   database: string;
   lastCrawl?: string;
+  /** recrawl policy CRAWL_NEW_FOLDERS_ONLY: the leaf folders crawled (bucket-relative, ending in "/"), not listed again */
+  folders?: string[];
   objects: Record<string, ObjectEntry>;
   tables: Record<string, TableEntry>;
 }
