@@ -57,6 +57,11 @@ const FULL = process.env.KAFKALAKE_CHAOS_FULL === '1';
 const ROUNDS = FULL ? 3 : 1;
 const QUIET_MS = FULL ? 20_000 : 2000;
 const RATE = 2000;
+// The simulator's symbols: the dataset's 13 indexes, so each ETL run spreads its rows over many small year
+// partitions. With the default 1,000 symbols every run rewrites one year partition of up to 261,000 rows,
+// and in CI (beside another test file, the ETL on 1 thread) those runs took 11–17 s and a recovery 38.6 s;
+// this test is about faults, the ETL's cost as partitions grow is the freshness bench's (BENCHMARKS.md).
+const SYMBOLS = 13;
 const PARTITIONS = 3;
 const RECOVERY_BOUND_MS = 30_000;
 
@@ -180,7 +185,7 @@ test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, t
     awsEndpoint: proxy.url,
     perDaemon: {
       // one `acked` debug line per acknowledged produce request
-      producer: { log: { level: 'debug' } },
+      producer: { log: { level: 'debug' }, producer: { symbols: SYMBOLS } },
     },
   });
   const p = pipeline;
