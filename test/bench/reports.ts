@@ -2,7 +2,8 @@
 // kafkalake's engine (catalog lookup, cache, snapshot, read-only DuckDB, result written to the twin's
 // S3) over the CSV's lake and over a simulated lake of 10,000,000 rows (1,000,000 with --quick), with
 // plain DuckDB over the same local Parquet files as the anchor; and an incremental crawl of 10 new
-// objects among 10,000 against the full crawl of the 10,000.
+// objects among 10,000 against the full crawl of the 10,000, with the default recrawl policy (list every
+// object) and with CRAWL_NEW_FOLDERS_ONLY (list only folders not crawled before).
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,19 +160,29 @@ async function incrementalCrawl(twin: Twin, total: number, say: (l: string) => v
     const b = bucketOf(aws.s3, bucket);
     const keys = Array.from({ length: total }, (_, i) => `datalake/inc/part=${String(i % 100).padStart(3, '0')}/f-${String(i).padStart(6, '0')}.parquet`);
     await pool(keys, 16, (k) => b.put(k, body));
-    const database = unique('bench_inc').replace(/-/g, '_');
-    const crawler = () =>
-      createCrawler({ glue: aws.glue, bucket: b, name: 'bench-inc', database, targets: [{ path: 'datalake/', tablePrefix: '', exclude: [] }], schemaChangePolicy: 'UPDATE_IN_DATABASE', deleteBehavior: 'LOG', log });
-    const full = await crawler().run();
+    const targets = [{ path: 'datalake/', tablePrefix: '', exclude: [] }];
+    // two crawlers over the same objects, each with its own state and database: Glue's default
+    // (list every object each crawl) and the recrawl policy that lists only folders not crawled before
+    const everything = { glue: aws.glue, bucket: b, name: 'bench-inc', database: unique('bench_inc').replace(/-/g, '_'), targets, schemaChangePolicy: 'UPDATE_IN_DATABASE', deleteBehavior: 'LOG', log } as const;
+    const newFolders = { ...everything, name: 'bench-inc-newf', database: unique('bench_newf').replace(/-/g, '_'), schemaChangePolicy: 'LOG', recrawlPolicy: 'CRAWL_NEW_FOLDERS_ONLY' } as const;
+    const full = await createCrawler(everything).run();
     say(`bench reports: full crawl of ${total} objects: ${full.durationMs} ms`);
+    const fullByFolder = await createCrawler(newFolders).run();
+    say(`bench reports: full crawl of ${total} objects, folder by folder: ${fullByFolder.durationMs} ms`);
     const inc: number[] = [];
+    const incNew: number[] = [];
+    const foldersListed: number[] = [];
     for (let r = 0; r < 3; r++) {
       await pool(Array.from({ length: 10 }, (_, i) => `datalake/inc/part=${String(100 + r).padStart(3, '0')}/new-${r}-${i}.parquet`), 10, (k) => b.put(k, body));
-      const rep = await crawler().run();
-      if (rep.objectsRead !== 10) throw new Error(`incremental crawl read ${rep.objectsRead} objects, not 10`);
-      inc.push(rep.durationMs);
+      for (const [deps, times] of [[everything, inc], [newFolders, incNew]] as const) {
+        const rep = await createCrawler(deps).run();
+        if (rep.objectsRead !== 10 || rep.partitionsAdded !== 1) throw new Error(`incremental crawl (${rep.recrawlPolicy}) read ${rep.objectsRead} objects and added ${rep.partitionsAdded} partitions, not 10 and 1`);
+        times.push(rep.durationMs);
+        if (rep.foldersListed !== undefined) foldersListed.push(rep.foldersListed);
+      }
     }
     const m = median(inc);
+    const mNew = median(incNew);
     return [
       `### Incremental crawl: 10 new objects among ${fmt(total)}`,
       '',
@@ -179,6 +190,8 @@ async function incrementalCrawl(twin: Twin, total: number, say: (l: string) => v
       `|---|---|---|---|`,
       `| full (anchor): every object's footer read, table and ${fmt(full.partitionsAdded)} partitions created | ${fmt(full.objectsRead)} | ${fmt(full.durationMs)} | 1 |`,
       `| incremental: list ${fmt(total + 10)}, read the 10 new, add 1 partition (median of 3: ${inc.map((x) => fmt(x)).join(', ')}) | 10 | ${fmt(m)} | ${fmt(m / full.durationMs, 3)} |`,
+      `| full, folder by folder (crawl.recrawlPolicy CRAWL_NEW_FOLDERS_ONLY, first crawl) | ${fmt(fullByFolder.objectsRead)} | ${fmt(fullByFolder.durationMs)} | ${fmt(fullByFolder.durationMs / full.durationMs, 3)} |`,
+      `| incremental, new folders only: list ${fmt(median(foldersListed))} folders, read the 10 new, add 1 partition (median of 3: ${incNew.map((x) => fmt(x)).join(', ')}) | 10 | ${fmt(mNew)} | ${fmt(mNew / full.durationMs, 3)} |`,
     ].join('\n');
   } finally {
     aws.destroy();
