@@ -5,7 +5,7 @@
 // so a replay never loops. Only dead letters are re-sent, never good records, so a replay cannot duplicate
 // staged data; an object once replayed gets a marker (`<prefix>/_dlq/_replayed/<topic>/<name>.json`)
 // and is skipped by later replays unless --again.
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
 import type { Producer } from 'kafkajs';
 import { KafkalakeError, wrap } from '../lib/errors.js';
@@ -30,16 +30,13 @@ const markerKey = (d: DlqDeps, o: ObjectName, key: string) => `${d.prefix}/${DLQ
 
 async function listKeys(d: DlqDeps, prefix: string): Promise<Array<{ key: string; size: number }>> {
   const out: Array<{ key: string; size: number }> = [];
-  let token: string | undefined;
-  do {
-    const page = await d.s3
-      .send(new ListObjectsV2Command({ Bucket: d.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))
-      .catch((err: unknown) => {
-        throw wrap(err, `s3://${d.bucket}/${prefix}`, `cannot list the DLQ s3://${d.bucket}/${prefix}`);
-      });
-    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  try {
+    for await (const page of paginateListObjectsV2({ client: d.s3 }, { Bucket: d.bucket, Prefix: prefix })) {
+      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+    }
+  } catch (err) {
+    throw wrap(err, `s3://${d.bucket}/${prefix}`, `cannot list the DLQ s3://${d.bucket}/${prefix}`);
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 // partition take the highest last_offset. The same for the DLQ: a dead-letter object beyond the last
 // staging object is the trace of a crash between the two PUTs of one batch; the consumer then closes its
 // next batch at exactly that offset, so the DLQ object is rewritten under the same name (no duplicate).
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { wrap } from '../lib/errors.js';
 import { type ObjectName, parseKey, partitionPrefix, topicPrefix } from './naming.js';
 
@@ -23,20 +23,14 @@ export interface RecoveryDeps {
 async function listAll(deps: RecoveryDeps, prefix: string, delimiter?: string): Promise<{ keys: string[]; prefixes: string[] }> {
   const keys: string[] = [];
   const prefixes: string[] = [];
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await deps.s3.send(
-        new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) }),
-      );
-    } catch (err) {
-      throw wrap(err, `s3://${deps.bucket}/${prefix}`, `cannot list s3://${deps.bucket}/${prefix}`);
+  try {
+    for await (const page of paginateListObjectsV2({ client: deps.s3 }, { Bucket: deps.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) })) {
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
     }
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  } catch (err) {
+    throw wrap(err, `s3://${deps.bucket}/${prefix}`, `cannot list s3://${deps.bucket}/${prefix}`);
+  }
   return { keys, prefixes };
 }
 

@@ -3,7 +3,7 @@
 // ALARM. Sources: CloudWatch (the twin locally), Kafka's admin API and the bucket's staging/ and
 // _state/. Each section is gathered on its own: a source that is down shows as that section's error.
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { alarmsFromConfig, describeAlarms, evaluateAlarms, evaluatesAlarms } from './alarms.js';
 import { createAwsClients } from './aws.js';
 import type { Config } from './config/index.js';
@@ -95,12 +95,9 @@ async function newestKey(s3: S3Client, bucket: string, prefix: string): Promise<
   const last = (dts.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').sort().pop();
   if (!last) return null;
   let best: { key: string; at: Date } | null = null;
-  let token: string | undefined;
-  do {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: last, ContinuationToken: token }));
+  for await (const r of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: last })) {
     for (const o of r.Contents ?? []) if (o.Key && o.LastModified && (!best || o.LastModified > best.at)) best = { key: o.Key, at: o.LastModified };
-    token = r.NextContinuationToken;
-  } while (token);
+  }
   return best;
 }
 
@@ -190,15 +187,18 @@ export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
     );
     const dlq = settle(
       (async () => {
+        // at most 10 pages (10,000 objects): beyond that the count says "or more"
         let objects = 0;
-        let token: string | undefined;
         let pages = 0;
-        do {
-          const r = await aws.s3.send(new ListObjectsV2Command({ Bucket: c.aws.bucket, Prefix: `${staging}/_dlq/${topic}/`, ContinuationToken: token }));
+        let truncated = false;
+        for await (const r of paginateListObjectsV2({ client: aws.s3 }, { Bucket: c.aws.bucket, Prefix: `${staging}/_dlq/${topic}/` })) {
           objects += r.KeyCount ?? r.Contents?.length ?? 0;
-          token = r.NextContinuationToken;
-        } while (token && ++pages < 10);
-        return { objects, truncated: token !== undefined };
+          if (++pages === 10 && r.IsTruncated) {
+            truncated = true;
+            break;
+          }
+        }
+        return { objects, truncated };
       })(),
     );
     const alarms = settle(

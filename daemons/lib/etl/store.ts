@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -67,13 +67,8 @@ function isMissing(err: unknown): boolean {
 export function s3Store(s3: S3Client, bucket: string): ObjectStore {
   const where = (key: string) => `s3://${bucket}/${key}`;
   async function pages(input: Omit<ListObjectsV2CommandInput, 'Bucket' | 'ContinuationToken'>, each: (page: ListObjectsV2CommandOutput) => void): Promise<void> {
-    let token: string | undefined;
     try {
-      do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ...input, ContinuationToken: token }));
-        each(page);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, ...input })) each(page);
     } catch (err) {
       throw wrap(err, where(input.Prefix ?? ''), 'cannot list');
     }
