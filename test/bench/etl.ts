@@ -25,7 +25,6 @@ const MEMORY_MB = 1536;
 // with 1536 MB, so it gets 4 GB (a Glue G.1X worker has 16 GB); DuckDB stays within its 1536 MB limit.
 const SPARK_MEMORY_MB = 4096;
 
-
 interface Measured {
   ms: number;
   peakRssMb: number;

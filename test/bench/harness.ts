@@ -6,7 +6,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { procTable, treeRssKb } from '../helpers/proc.js';
 import type { TestStack } from '../helpers/stack.js';
+
+export { procTable, treeRssKb, vmRss } from '../helpers/proc.js';
 
 export interface BenchContext {
   /** small sizes, for CI and a quick look */
@@ -57,49 +60,6 @@ export function weightedQuantiles(pairs: ReadonlyArray<readonly [value: number, 
     }
     return (s[s.length - 1] as readonly [number, number])[0];
   });
-}
-
-/** Resident set size of a process in bytes (VmRSS of /proc/PID/status); 0 once it is gone. */
-export function vmRss(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Samples the RSS of named processes every `everyMs` and keeps each one's peak (bytes). */
-/** Every process's parent and RSS (kB), from /proc/PID/stat. */
-export function procTable(): { parent: Map<number, number>; rssKb: Map<number, number> } {
-  const parent = new Map<number, number>();
-  const rssKb = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(fields[1]));
-      rssKb.set(Number(d), Number(fields[21]) * 4); // pages of 4 kB
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return { parent, rssKb };
-}
-
-/** Sum of RSS over a process and its descendants (the scheduler's job workers, Spark's JVM), in kB. */
-export function treeRssKb(root: number, table = procTable()): number {
-  let sum = 0;
-  for (const [pid, kb] of table.rssKb) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = table.parent.get(p)) {
-      if (p === root) {
-        sum += kb;
-        break;
-      }
-    }
-  }
-  return sum;
 }
 
 /** Peak RSS of each watched process tree (a daemon and its children), sampled every `everyMs`. */

@@ -17,6 +17,7 @@ import { measureLag, type PartitionLag } from '../../daemons/lib/lag.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { StatusReport } from '../../daemons/lib/status.js';
+import { vmRss } from './proc.js';
 import type { TestStack } from './stack.js';
 
 export const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
@@ -337,9 +338,8 @@ export async function createPipeline(o: PipelineOptions): Promise<Pipeline> {
 /** Resident memory (bytes) and open file descriptors of a process, from /proc; undefined when it is gone. */
 export function processUsage(pid: number): { rss: number; fds: number } | undefined {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     const fds = readdirSync(`/proc/${pid}/fd`).length;
-    return { rss: Number(m?.[1] ?? 0) * 1024, fds };
+    return { rss: vmRss(pid), fds };
   } catch {
     return undefined;
   }

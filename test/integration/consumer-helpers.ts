@@ -210,14 +210,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
 }
 
 /** The resident set size of a process in bytes (Linux /proc). */
-export function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+export { vmRss as rssOf } from '../helpers/proc.js';
 
 export async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 500): Promise<void> {
   const until = Date.now() + timeoutMs;
