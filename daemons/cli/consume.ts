@@ -18,7 +18,7 @@ export const consume: Command = {
     }
     const ctx = context('consume', values.config, {}, values.once ? 'stderr' : 'stdout');
     if (!values.once) {
-      await runDaemon(() => startConsumerWorker({ loaded: ctx, daemon: 'consume' }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+      await runDaemon((signal) => startConsumerWorker({ loaded: ctx, daemon: 'consume', signal }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
       return 0;
     }
     const t0 = Date.now();

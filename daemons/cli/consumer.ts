@@ -16,7 +16,7 @@ export const consumer: Command = {
       return 0;
     }
     const ctx = context('consumer', values.config);
-    await runDaemon(() => startConsumerWorker({ loaded: ctx, daemon: 'consumer' }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+    await runDaemon((signal) => startConsumerWorker({ loaded: ctx, daemon: 'consumer', signal }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 // What every command shares: its flags parsed with util.parseArgs, the config loaded once, a logger.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type LoadedConfig, loadConfig } from '../lib/config/index.js';
-import { createLogger, type Logger } from '../lib/log.js';
+import { createLogger, type LogFormat, type Logger, resolveLogFormat } from '../lib/log.js';
 import { UsageError } from './usage-error.js';
 
 export { UsageError };
@@ -30,6 +30,8 @@ export function parse<O extends Options>(args: string[], options: O, usage: stri
 
 export interface Context extends LoadedConfig {
   log: Logger;
+  /** what log.format came to on this process's log stream (a worker thread or a child is told it) */
+  logFormat: LogFormat;
 }
 
 /**
@@ -43,14 +45,16 @@ export function context(
   logTo: 'stdout' | 'stderr' = 'stdout',
 ): Context {
   const loaded = loadConfig({ file: configFile, overrides });
+  const logFormat = resolveLogFormat(loaded.config.log.format, logTo === 'stderr' ? process.stderr : process.stdout);
   const log = createLogger({
+    format: logFormat,
     daemon,
     level: logTo === 'stderr' && loaded.config.log.level === 'info' ? 'warn' : loaded.config.log.level,
     file: loaded.config.log.file,
     secrets: loaded.secrets,
     ...(logTo === 'stderr' ? { stream: process.stderr } : {}),
   });
-  return { ...loaded, log };
+  return { ...loaded, log, logFormat };
 }
 
 /** Parse a decimal flag value; a UsageError naming the flag if it is not a whole number ≥ min. */

@@ -16,7 +16,7 @@ export const scheduler: Command = {
       return 0;
     }
     const ctx = context('scheduler', values.config);
-    await runDaemon(() => startSchedulerDaemon({ config: ctx.config, log: ctx.log, secrets: ctx.secrets }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
+    await runDaemon(() => startSchedulerDaemon({ config: ctx.config, log: ctx.log, secrets: ctx.secrets, logFormat: ctx.logFormat }), { log: ctx.log, shutdownTimeoutMs: ctx.config.shutdownTimeoutMs });
     return 0;
   },
 };

@@ -1,14 +1,17 @@
-// kafkalake up — local mode: the stack and every daemon, each a child process run exactly as systemd
-// would run it (`node --max-old-space-size=N kafkalake <daemon>`), their JSON logs passed through with
-// the daemon's name.
-// Ctrl-C stops the daemons (SIGTERM, graceful), then the stack.
+// kafkalake up — local mode: the stack, then what a newcomer looks at next (bootstrap: the bucket, the
+// Glue database and tables, the alarms and the dashboard in the twin; the topic), then every daemon, each
+// a child process run exactly as systemd would run it (`node --max-old-space-size=N kafkalake <daemon>`).
+// Their log lines are passed through: short lines on a terminal, JSON lines otherwise (log.format; the
+// children are told what it came to). Ctrl-C stops the daemons (SIGTERM, graceful), then the stack.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { createAwsClients } from '../lib/aws.js';
 import { oneLine } from '../lib/errors.js';
+import { createKafka } from '../lib/kafka.js';
+import { resolveLogFormat } from '../lib/log.js';
+import { ensureTopic } from '../lib/topic.js';
 import { startStack } from '../local/stack.js';
+import { bootstrapAll } from './bootstrap.js';
 import { type Command, context, parse, UsageError } from './context.js';
 
 const usage = 'kafkalake up [--config FILE]';
@@ -48,13 +51,27 @@ export const up: Command = {
     out(`  zookeeper  ${s.kraft ? '(KRaft: none)' : `${s.host}:${s.zookeeperPort}`}`);
     out(`  kafka      ${stack.brokers.join(',')}`);
     out(`  aws twin   ${stack.awsEndpoint}`);
-    const aws = createAwsClients(ctx.config);
+    // what the daemons and a newcomer's next commands (status, query, reports) need, before any daemon
+    // starts: the consumer then never waits for its topic, and data_quality finds its tables
+    const prepared = async () => {
+      const made = await bootstrapAll(ctx.config);
+      const changed = made.filter((r) => r.result !== 'unchanged').length;
+      const alarms = made.filter((r) => r.resource.startsWith('alarm ')).length;
+      const tables = made.filter((r) => r.resource.startsWith('glue table ')).length;
+      out(`  bucket     s3://${ctx.config.aws.bucket}`);
+      out(`  catalog    glue database ${ctx.config.crawl.database}, ${tables} tables, ${alarms} alarms, dashboard ${ctx.config.monitoring.dashboardName} (${changed} of ${made.length} created or updated)`);
+      const k = ctx.config.kafka;
+      const partitions = await ensureTopic({ kafka: createKafka({ kafka: k, log: ctx.log, clientSuffix: 'up' }), brokers: k.brokers, topic: k.topic, partitions: k.partitions, replicationFactor: k.replicationFactor, log: ctx.log });
+      out(`  topic      ${k.topic} (${partitions.length} partitions)`);
+    };
     try {
-      await aws.s3.send(new HeadBucketCommand({ Bucket: ctx.config.aws.bucket })).catch(() => aws.s3.send(new CreateBucketCommand({ Bucket: ctx.config.aws.bucket })));
-    } finally {
-      aws.destroy();
+      await prepared();
+    } catch (err) {
+      await stack.stop().catch(() => undefined);
+      throw err;
     }
-    out(`  bucket     s3://${ctx.config.aws.bucket}`);
+    // each daemon decides as this process would have: its stdout is a pipe to us, ours may be a terminal
+    const logFormat = resolveLogFormat(ctx.config.log.format, process.stdout);
 
     const children = new Map<string, ChildProcess>();
     let stopping = false;
@@ -80,12 +97,15 @@ export const up: Command = {
       process.once('SIGINT', () => void stopAll(0));
       process.once('SIGTERM', () => void stopAll(0));
       for (const name of UP_DAEMONS) {
-        const child = spawn(process.execPath, daemonArgs(name, values.config ? ['--config', values.config] : []), { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, daemonArgs(name, values.config ? ['--config', values.config] : []), {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, KAFKALAKE_LOG_FORMAT: logFormat },
+        });
         children.set(name, child);
         out(`  ${name.padEnd(10)} pid ${child.pid ?? '?'}`);
-        for (const stream of [child.stdout, child.stderr]) {
-          if (stream) createInterface({ input: stream }).on('line', (line) => out(`[${name}] ${line}`));
-        }
+        // log lines carry the daemon's name already; anything else (node's own warnings) gets it here
+        if (child.stdout) createInterface({ input: child.stdout }).on('line', out);
+        if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => out(`[${name}] ${line}`));
         child.once('exit', (code, signal) => {
           if (stopping) return;
           out(`${name} exited (${signal ?? `code ${code}`}); stopping everything`);

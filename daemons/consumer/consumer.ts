@@ -23,6 +23,10 @@ import { dtOf, objectKey } from './naming.js';
 import { toLine } from './records.js';
 import { findPosition } from './recovery.js';
 import { createStager, FencedError } from './stager.js';
+import { waitForTopic } from '../lib/topic.js';
+
+/** how often a consumer waiting for its topic looks again */
+const TOPIC_RETRY_MS = 2000;
 
 /** kafkajs' own errors (rebalance in progress, ...) are its to handle */
 const isKafkaError = (err: unknown): boolean => err instanceof Error && err.name.startsWith('KafkaJS');
@@ -36,6 +40,8 @@ export interface ConsumerDeps {
   /** drain: take the high watermarks at start, stage up to them, then finish (done resolves) */
   once?: boolean;
   now?: () => number;
+  /** stop waiting for the topic (the daemon is stopping before it started) */
+  signal?: AbortSignal;
 }
 
 export interface ConsumerStats {
@@ -71,6 +77,16 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   const stats: ConsumerStats = { recordsIn: 0, staged: 0, dead: 0, skipped: 0, objects: 0 };
 
   if (!bucket) throw new KafkalakeError('no bucket configured (aws.bucket)', { where: 'config aws.bucket' });
+  // the producer (or `kafkalake up`, or the operator) creates the topic; this side waits for it (lib/topic.ts says why)
+  await waitForTopic({
+    kafka,
+    brokers: config.kafka.brokers,
+    topic,
+    log,
+    timeoutMs: c.topicWaitMs,
+    retryMs: TOPIC_RETRY_MS,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
 
   // open batches are mostly Buffers outside the heap (batch.ts), but what is buffered adds to the RSS the
   // heap already takes: keep it to a third of the heap's size, whatever the config says
@@ -129,6 +145,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     // a fetch is decoded into JS objects several times its size (kafkajs): bound it by the heap too
     maxBytes: Math.min(10 * 1048576, Math.max(1048576, Math.floor((c.maxHeapMb * 1048576) / 16))),
     maxWaitTimeInMs: 500,
+    // never let a metadata request create the topic with the broker's defaults (waitForTopic waits instead)
+    allowAutoTopicCreation: false,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
 

@@ -4,20 +4,24 @@
 import { Worker } from 'node:worker_threads';
 import type { LoadedConfig } from '../lib/config/index.js';
 import { KafkalakeError } from '../lib/errors.js';
+import { StoppedError } from '../lib/topic.js';
 import type { Service } from '../lib/lifecycle.js';
+import type { LogFormat } from '../lib/log.js';
 import type { ConsumerStats } from './consumer.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
 export interface IsolateOptions {
-  loaded: LoadedConfig;
+  loaded: LoadedConfig & { logFormat?: LogFormat };
   daemon: string;
   once?: boolean;
   logToStderr?: boolean;
+  /** the daemon is stopping before the worker said it started (waiting for its topic): end the start */
+  signal?: AbortSignal;
 }
 
 export function startConsumerWorker(opts: IsolateOptions): Promise<Service & { stats(): ConsumerStats | undefined }> {
   const { config, secrets } = opts.loaded;
-  const input: WorkerInput = { config, secrets, daemon: opts.daemon, once: opts.once ?? false, logToStderr: opts.logToStderr ?? false };
+  const input: WorkerInput = { config, secrets, daemon: opts.daemon, once: opts.once ?? false, logToStderr: opts.logToStderr ?? false, logFormat: opts.loaded.logFormat ?? 'json' };
   const heap = config.consumer.maxHeapMb;
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
     workerData: input,
@@ -38,6 +42,17 @@ export function startConsumerWorker(opts: IsolateOptions): Promise<Service & { s
       else settleDone?.reject(err);
     };
     worker.on('error', (err) => fail(`consumer worker died: ${err.message}`));
+    opts.signal?.addEventListener(
+      'abort',
+      () => {
+        if (started) return;
+        // the worker leaves its wait and ends; nothing was staged or committed yet
+        closeRequested = true;
+        worker.postMessage({ kind: 'close' });
+        void Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref()).then(() => worker.terminate())]).then(() => rejectStart(new StoppedError('starting the consumer')));
+      },
+      { once: true },
+    );
     void exited.then((code) => {
       if (!closeRequested) fail(`consumer worker exited (code ${code}) before it was closed`);
     });

@@ -13,15 +13,17 @@ export interface ConsumerDaemonOptions {
   log: Logger;
   /** stage up to the end offsets taken at start, then finish */
   once?: boolean;
+  /** give up starting (the daemon is stopping while it waits for its topic) */
+  signal?: AbortSignal;
 }
 
-export async function startConsumerDaemon({ config, log, once: drain }: ConsumerDaemonOptions): Promise<Service & { stats(): ConsumerStats }> {
+export async function startConsumerDaemon({ config, log, once: drain, signal }: ConsumerDaemonOptions): Promise<Service & { stats(): ConsumerStats }> {
   const aws = createAwsClients(config);
   const metrics = daemonMetrics(config, aws.cloudwatch, 'consumer', log);
   const kafka = createKafka({ kafka: config.kafka, log, clientSuffix: 'consumer' });
   let consumer;
   try {
-    consumer = await startConsumer({ config, kafka, s3: aws.s3, metrics, log, once: drain ?? false });
+    consumer = await startConsumer({ config, kafka, s3: aws.s3, metrics, log, once: drain ?? false, ...(signal ? { signal } : {}) });
   } catch (err) {
     await metrics.close().catch(() => undefined);
     aws.destroy();

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../lib/config/index.js';
 import { oneLine } from '../lib/errors.js';
-import { createLogger, flushLogger } from '../lib/log.js';
+import { createLogger, flushLogger, type LogFormat } from '../lib/log.js';
 import { startConsumerDaemon } from './main.js';
 
 export interface WorkerInput {
@@ -13,6 +13,8 @@ export interface WorkerInput {
   daemon: string;
   once: boolean;
   logToStderr: boolean;
+  /** decided by the main thread, which knows whether its stdout is a terminal */
+  logFormat: LogFormat;
 }
 
 export type WorkerMessage = { kind: 'started' } | { kind: 'done' } | { kind: 'failed'; error: string } | { kind: 'closed'; stats: unknown };
@@ -25,28 +27,38 @@ const log = createLogger({
   level: input.logToStderr && input.config.log.level === 'info' ? 'warn' : input.config.log.level,
   file: input.config.log.file,
   secrets: input.secrets,
+  format: input.logFormat,
   ...(input.logToStderr ? { stream: process.stderr } : {}),
 });
 const send = (m: WorkerMessage) => port?.postMessage(m);
 
+// a close before the service started (it waits for its topic) aborts the start
+const starting = new AbortController();
+let closeService: (() => void) | undefined;
+port?.on('message', (m: { kind: string }) => {
+  if (m.kind !== 'close') return;
+  if (closeService) closeService();
+  else starting.abort();
+});
+
 try {
-  const svc = await startConsumerDaemon({ config: input.config, log, once: input.once });
+  const svc = await startConsumerDaemon({ config: input.config, log, once: input.once, signal: starting.signal });
   send({ kind: 'started' });
-  port?.on('message', (m: { kind: string }) => {
-    if (m.kind !== 'close') return;
+  closeService = () => {
     svc.close().then(
       async () => {
         send({ kind: 'closed', stats: svc.stats() });
         await flushLogger(log);
-        port.close();
+        port?.close();
       },
       async (err: unknown) => {
         send({ kind: 'failed', error: oneLine(err) });
         await flushLogger(log);
-        port.close();
+        port?.close();
       },
     );
-  });
+  };
+  if (starting.signal.aborted) closeService();
   svc.done.then(
     () => send({ kind: 'done' }),
     (err: unknown) => send({ kind: 'failed', error: oneLine(err) }),

@@ -17,7 +17,9 @@ function logCreator(log: Logger) {
       const { message, timestamp: _t, logger: _l, ...rest } = entry as { message: string; timestamp?: string; logger?: string } & Record<string, unknown>;
       // a broker's error response ("The group coordinator is not available" while a group starts) is logged
       // by kafkajs' Connection, then retried or thrown by the caller, which reports it if it is final
-      const lvl = namespace === 'Connection' && message.startsWith('Response ') ? 'debug' : (LEVEL[level] ?? 'info');
+      // and a consumer's crash ("Crash: ... The coordinator is loading", on a fresh broker) is reported by the
+      // consumer's CRASH handler, once: a warning when kafkajs restarts it, the daemon's failure when not
+      const lvl = (namespace === 'Connection' && message.startsWith('Response ')) || (namespace === 'Consumer' && message.startsWith('Crash: ')) ? 'debug' : (LEVEL[level] ?? 'info');
       log.log(lvl, message, { component: `kafkajs.${namespace}`, ...rest });
     };
 }

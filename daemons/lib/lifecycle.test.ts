@@ -22,7 +22,7 @@ async function run(mode: string, marker: string, signal?: NodeJS.Signals): Promi
   let signalled = false;
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
-    if (signal && !signalled && out.includes('"ready"')) {
+    if (signal && !signalled && (out.includes('"ready"') || out.includes('"waiting"'))) {
       signalled = true;
       child.kill(signal);
     }
@@ -110,4 +110,18 @@ test('once() makes close idempotent', async (t) => {
   await Promise.all([close(), close()]);
   await close();
   t.is(n, 1);
+});
+
+test('a signal while start() still waits ends the wait and exits 0: stopping before starting is no failure', async (t) => {
+  const r = await run('wait-start', tmp(), 'SIGTERM');
+  t.is(r.code, 0);
+  t.truthy(r.lines.find((l) => l.message === 'stopped before it started' && l.signal === 'SIGTERM'));
+  t.falsy(r.lines.find((l) => l.level === 'error'));
+});
+
+test('a start that ignores the signal is cut off after shutdownTimeoutMs with exit 1 and one line', async (t) => {
+  const r = await run('stuck-start', tmp(), 'SIGTERM');
+  t.is(r.code, 1);
+  t.truthy(r.lines.find((l) => l.level === 'error' && l.message === 'start did not give up in time, exiting anyway'));
+  t.true(r.ms < 10_000, `exited after ${r.ms} ms`);
 });

@@ -39,8 +39,13 @@ export interface RunOptions {
   exit?: (code: number) => void;
 }
 
-/** Start a service and own the process: signals, deadline, exit code. */
-export async function runDaemon(start: () => Promise<Service>, opts: RunOptions): Promise<void> {
+/**
+ * Start a service and own the process: signals, deadline, exit code. A signal while start() is still
+ * running (the consumer waiting for its topic, say) aborts the signal start() was given; a start that
+ * then gives up ends the process with 0, as a stop does, and one that does not within
+ * shutdownTimeoutMs ends it with 1.
+ */
+export async function runDaemon(start: (signal: AbortSignal) => Promise<Service>, opts: RunOptions): Promise<void> {
   const { log } = opts;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let exiting = false;
@@ -66,13 +71,23 @@ export async function runDaemon(start: () => Promise<Service>, opts: RunOptions)
   let service: Service | undefined;
   let stopRequested: string | undefined;
   let stopping = false;
+  const starting = new AbortController();
   const stop = (signal: string) => {
     if (stopping) {
       log.info('already stopping', { signal });
       return;
     }
     if (!service) {
-      stopRequested ??= signal; // still starting: stop as soon as start() returns
+      // still starting: tell start() to give up, and stop as soon as it returns
+      if (stopRequested) return;
+      stopRequested = signal;
+      log.info('stopping while starting', { signal, timeoutMs: opts.shutdownTimeoutMs });
+      setTimeout(() => {
+        if (service) return;
+        log.error('start did not give up in time, exiting anyway', { timeoutMs: opts.shutdownTimeoutMs });
+        void finish(1);
+      }, opts.shutdownTimeoutMs).unref();
+      starting.abort();
       return;
     }
     stopping = true;
@@ -100,8 +115,13 @@ export async function runDaemon(start: () => Promise<Service>, opts: RunOptions)
   process.on('SIGINT', () => stop('SIGINT'));
 
   try {
-    service = await start();
+    service = await start(starting.signal);
   } catch (err) {
+    if (stopRequested) {
+      log.info('stopped before it started', { signal: stopRequested, reason: oneLine(err) });
+      await finish(0);
+      return;
+    }
     log.error('failed to start', { error: oneLine(err) });
     await finish(1);
     return;

@@ -1,6 +1,8 @@
 // winston, JSON lines to stdout (journald keeps them; `journalctl -o cat | jq` reads them), an optional
 // file for the CloudWatch agent, one logger per daemon with its name on every line, child loggers per
-// component, and secrets redacted before anything is written.
+// component, and secrets redacted before anything is written. On a terminal (log.format auto or pretty)
+// the stream gets short lines for a person instead ("17:41:09 consumer  info  partition assigned …");
+// the file, which the CloudWatch agent reads, is JSON whatever the format.
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -15,6 +17,41 @@ export interface LogOptions {
   /** where lines go; default stdout. Tests and CLI commands pass their own stream (stderr, say). */
   stream?: NodeJS.WritableStream;
   silent?: boolean;
+  /** what the stream gets (resolveLogFormat decides auto); default json */
+  format?: LogFormat;
+}
+
+/** What a log stream gets: one JSON object per line, or a short line for a person. */
+export type LogFormat = 'json' | 'pretty';
+
+/** log.format auto: pretty on a terminal, JSON everywhere else (journald, a pipe, a file). */
+export function resolveLogFormat(setting: 'auto' | LogFormat, stream: { isTTY?: boolean }): LogFormat {
+  if (setting !== 'auto') return setting;
+  return stream.isTTY === true ? 'pretty' : 'json';
+}
+
+/** the keys a pretty line shows in its own columns, or never (component: the daemon says enough) */
+const PRETTY_OMIT = new Set(['timestamp', 'level', 'message', 'daemon', 'component', 'stack']);
+
+function prettyValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 10_000 ? v.toLocaleString('en-US') : String(v);
+  if (typeof v === 'string') return v === '' || /[\s="]/.test(v) ? JSON.stringify(v) : v;
+  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+/** "17:41:09 consumer  info  partition assigned; resuming after the last staged offset  partition=3 stagedThrough=1,204" */
+export function prettyLine(info: Record<string, unknown>): string {
+  const ts = typeof info.timestamp === 'string' ? new Date(info.timestamp) : new Date();
+  const time = [ts.getHours(), ts.getMinutes(), ts.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const fields = Object.entries(info)
+    .filter(([k, v]) => !PRETTY_OMIT.has(k) && v !== undefined)
+    .map(([k, v]) => `${k}=${prettyValue(v)}`)
+    .join(' ');
+  const daemon = typeof info.daemon === 'string' ? info.daemon : '';
+  const level = typeof info.level === 'string' ? info.level : '';
+  const message = typeof info.message === 'string' ? info.message : JSON.stringify(info.message ?? '');
+  return `${time} ${daemon.padEnd(9)} ${level.padEnd(5)} ${message}${fields ? `  ${fields}` : ''}`;
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|authorization|accesskey|session/i;
@@ -46,15 +83,13 @@ export const redact = winston.format((info, opts: unknown) => {
 });
 
 export function createLogger(opts: LogOptions): Logger {
-  const format = winston.format.combine(
-    winston.format.timestamp({ format: () => new Date().toISOString() }),
-    redact({ secrets: opts.secrets ?? [] }),
-    winston.format.json(),
-  );
+  // timestamped and redacted once for every transport; each transport then writes it its own way
+  const format = winston.format.combine(winston.format.timestamp({ format: () => new Date().toISOString() }), redact({ secrets: opts.secrets ?? [] }));
+  const streamFormat = opts.format === 'pretty' ? winston.format.printf((info) => prettyLine(info)) : winston.format.json();
   const transports: winston.transport[] = [
-    opts.stream ? new winston.transports.Stream({ stream: opts.stream }) : new winston.transports.Console(),
+    opts.stream ? new winston.transports.Stream({ stream: opts.stream, format: streamFormat }) : new winston.transports.Console({ format: streamFormat }),
   ];
-  if (opts.file) transports.push(new winston.transports.File({ filename: opts.file }));
+  if (opts.file) transports.push(new winston.transports.File({ filename: opts.file, format: winston.format.json() }));
   return winston.createLogger({
     level: opts.level ?? 'info',
     defaultMeta: { daemon: opts.daemon },

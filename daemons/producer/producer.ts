@@ -1,4 +1,4 @@
-// The Kafka side of the producer (kafkajs): makes sure the topic exists, then sends batches of keyed
+// The Kafka side of the producer (kafkajs): makes sure the topic exists (lib/topic.ts), then sends batches of keyed
 // messages with acks=all through idempotent producers.
 //
 // Throughput and order: kafkajs lets an idempotent producer have one request in flight per broker, so
@@ -6,9 +6,10 @@
 // partition of its key (kafkajs' default partitioner: murmur2, as the Java client), so an index always
 // lands in one partition; a lane sends its share of each batch only after its previous share is
 // acknowledged, so order per partition holds even when kafkajs retries; lanes run side by side.
-import { type Kafka, type Message, type PartitionMetadata, Partitioners, type Producer } from 'kafkajs';
-import { KafkalakeError, oneLine, wrap } from '../lib/errors.js';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type KafkalakeError, oneLine, wrap } from '../lib/errors.js';
 import { closeAll } from '../lib/lifecycle.js';
+import { ensureTopic } from '../lib/topic.js';
 import type { Logger } from '../lib/log.js';
 
 export interface SinkOptions {
@@ -71,32 +72,6 @@ export function retriesWithin(budgetMs: number): number {
   return retries;
 }
 
-/** Create the topic if it is missing; return its partitions. */
-export async function ensureTopic(opts: Pick<SinkOptions, 'kafka' | 'brokers' | 'topic' | 'partitions' | 'replicationFactor' | 'log'>): Promise<PartitionMetadata[]> {
-  const where = `kafka ${opts.brokers.join(',')}`;
-  const admin = opts.kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw wrap(err, where, `cannot reach Kafka at ${opts.brokers.join(',')}`);
-  }
-  try {
-    const created = await admin.createTopics({
-      topics: [{ topic: opts.topic, numPartitions: opts.partitions, replicationFactor: opts.replicationFactor }],
-      waitForLeaders: true,
-    });
-    if (created) opts.log.info('created topic', { topic: opts.topic, partitions: opts.partitions, replicationFactor: opts.replicationFactor });
-    const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
-    const partitions = meta.topics[0]?.partitions ?? [];
-    if (partitions.length === 0) throw new KafkalakeError(`topic ${opts.topic} has no partitions`, { where });
-    return partitions;
-  } catch (err) {
-    if (err instanceof KafkalakeError) throw err;
-    throw wrap(err, where, `cannot create topic ${opts.topic} (${opts.partitions} partitions, replication ${opts.replicationFactor})`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 interface Lane {
   producer: Producer;

@@ -15,7 +15,8 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../lib/config/index.js';
 import { KafkalakeError, oneLine } from '../lib/errors.js';
-import { type AckRange, ensureTopic, type OutMessage, type SendResult, type Sink, type SinkOptions } from './producer.js';
+import { ensureTopic } from '../lib/topic.js';
+import { type AckRange, type OutMessage, type SendResult, type Sink, type SinkOptions } from './producer.js';
 
 const PACKAGE = '@confluentinc/kafka-javascript';
 /** librdkafka's "local queue full": wait for delivery reports, then produce again */

@@ -8,7 +8,7 @@ import type { Config } from '../lib/config/index.js';
 import { KafkalakeError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka.js';
 import { closeAll, once, type Service } from '../lib/lifecycle.js';
-import type { Logger } from '../lib/log.js';
+import type { LogFormat, Logger } from '../lib/log.js';
 import { daemonMetrics } from '../lib/metrics.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { s3History } from './history.js';
@@ -23,14 +23,16 @@ export interface SchedulerDaemonOptions {
   log: Logger;
   /** the config's secret values: each job worker's logger masks them too */
   secrets: readonly string[];
+  /** how the job workers, which write to the same stdout, format their lines */
+  logFormat?: LogFormat;
 }
 
-export async function startSchedulerDaemon({ config, log, secrets }: SchedulerDaemonOptions): Promise<Service & { scheduler: Scheduler }> {
+export async function startSchedulerDaemon({ config, log, secrets, logFormat }: SchedulerDaemonOptions): Promise<Service & { scheduler: Scheduler }> {
   if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: the scheduler keeps its job history in the bucket', { where: 'config aws.bucket' });
   const reports = listReportFiles(resolveFromRoot(config.reports.dir));
   // each run in a worker process of its own: what a job allocates goes with it (worker.ts)
   const workers = createWorkerPool({ log });
-  const workerLog = { daemon: 'scheduler', level: config.log.level, ...(config.log.file ? { file: config.log.file } : {}) };
+  const workerLog = { daemon: 'scheduler', level: config.log.level, format: logFormat ?? 'json', ...(config.log.file ? { file: config.log.file } : {}) };
   const runner: JobRunner = (job, args, signal) => workers.run({ job: job.name, args, config, secrets: [...secrets], log: workerLog }, signal);
   const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports, runner });
   const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunJob } from '../cli/run.js';
 import type { Config } from '../lib/config/index.js';
 import { isRetriable, KafkalakeError, oneLine } from '../lib/errors.js';
-import { createLogger, flushLogger, type Logger } from '../lib/log.js';
+import { createLogger, flushLogger, type LogFormat, type Logger } from '../lib/log.js';
 
 /** scheduler → worker: the one run to do */
 export interface WorkerRequest {
@@ -19,7 +19,7 @@ export interface WorkerRequest {
   args: string[];
   config: Readonly<Config>;
   secrets: string[];
-  log: { daemon: string; level: string; file?: string };
+  log: { daemon: string; level: string; format?: LogFormat; file?: string };
 }
 
 /** worker → scheduler: how it ended */
@@ -42,7 +42,7 @@ export function serveWorker(table: readonly RunJob[]): void {
 }
 
 async function serve(table: readonly RunJob[], req: WorkerRequest): Promise<void> {
-  const logger = createLogger({ daemon: req.log.daemon, level: req.log.level, file: req.log.file, secrets: req.secrets });
+  const logger = createLogger({ daemon: req.log.daemon, level: req.log.level, file: req.log.file, secrets: req.secrets, format: req.log.format ?? 'json' });
   const log = logger.child({ job: req.job, worker: process.pid });
   let reply: WorkerReply;
   try {

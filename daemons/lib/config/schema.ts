@@ -3,6 +3,7 @@
 // Relative paths are resolved against the project root (see load.ts).
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
 export interface CrawlTargetConfig {
@@ -20,6 +21,12 @@ export const schema = {
   },
   log: {
     level: { doc: 'lowest level written', format: LOG_LEVELS, default: 'info', env: 'KAFKALAKE_LOG_LEVEL' },
+    format: {
+      doc: 'json: one JSON object per line (journald, the CloudWatch agent); pretty: short lines for a person; auto: pretty on a terminal, else json',
+      format: LOG_FORMATS,
+      default: 'auto',
+      env: 'KAFKALAKE_LOG_FORMAT',
+    },
     file: {
       doc: 'also append JSON lines to this file (for the CloudWatch agent); empty: stdout only',
       format: String,
@@ -140,6 +147,12 @@ export const schema = {
     },
     fetchMaxBytesPerPartition: { doc: 'most bytes one fetch returns per partition', format: 'positive-int', default: 1048576, env: 'KAFKALAKE_CONSUMER_FETCH_MAX_BYTES_PER_PARTITION' },
     partitionsConcurrently: { doc: 'partitions processed (and written) at the same time', format: 'positive-int', default: 3, env: 'KAFKALAKE_CONSUMER_PARTITIONS_CONCURRENTLY' },
+    topicWaitMs: {
+      doc: 'how long the consumer waits at start for its topic to exist (the producer or `kafkalake up` creates it) before it exits 1',
+      format: 'positive-int',
+      default: 300000,
+      env: 'KAFKALAKE_CONSUMER_TOPIC_WAIT_MS',
+    },
     maxHeapMb: {
       doc: 'heap of the consumer’s worker thread (old generation, MB); with maxBufferedBytes it bounds the process RSS',
       format: 'positive-int',
@@ -275,7 +288,7 @@ export const schema = {
 
 export interface Config {
   mode: 'local' | 'aws';
-  log: { level: (typeof LOG_LEVELS)[number]; file: string };
+  log: { level: (typeof LOG_LEVELS)[number]; format: (typeof LOG_FORMATS)[number]; file: string };
   shutdownTimeoutMs: number;
   kafka: {
     brokers: string[];
@@ -322,6 +335,7 @@ export interface Config {
     sessionTimeoutMs: number;
     fetchMaxBytesPerPartition: number;
     partitionsConcurrently: number;
+    topicWaitMs: number;
     maxHeapMb: number;
   };
   etl: {
