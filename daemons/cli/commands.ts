@@ -37,6 +37,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'dlq', summary: 'list, show or replay the dead letters of staging/_dlq/', load: async () => (await import('./dlq.js')).dlq },
   { name: 'run', summary: 'run one scheduler job now (etl, crawl, report NAME) in the configured mode', load: async () => (await import('./run.js')).run },
   {
+    name: 'reports',
+    summary: 'the saved reports’ results: list them (latest date, rows, location) or show one as a table, CSV or JSON',
+    load: async () => (await import('./reports.js')).reports,
+  },
+  {
     name: 'query',
     summary: 'run Athena-dialect SQL over the catalogued tables (DuckDB locally, Athena in aws mode)',
     load: async () => (await import('./query.js')).query,

@@ -14,7 +14,7 @@ export function formatTable(r: Pick<QueryResult, 'columns' | 'rows'>): string {
   return `${out.join('\n')}\n`;
 }
 
-export function formatResult(r: QueryResult, format: OutputFormat): string {
+export function formatResult(r: Pick<QueryResult, 'columns' | 'rows'>, format: OutputFormat): string {
   if (format === 'csv') return resultCsv(r);
   if (format === 'json') return `${JSON.stringify(r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i] ?? null]))))}\n`;
   return formatTable(r);
