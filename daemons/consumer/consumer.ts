@@ -77,13 +77,14 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   const stats: ConsumerStats = { recordsIn: 0, staged: 0, dead: 0, skipped: 0, objects: 0 };
 
   if (!bucket) throw new KafkalakeError('no bucket configured (aws.bucket)', { where: 'config aws.bucket' });
-  // the producer (or `kafkalake up`, or the operator) creates the topic; this side waits for it (lib/topic.ts says why)
+  // the producer (or `kafkalake up`, or the operator) creates the topic; this side waits for it (lib/topic.ts
+  // says why). A drain (--once) does not wait: it stages what is there now, and a missing topic is an error.
   await waitForTopic({
     kafka,
     brokers: config.kafka.brokers,
     topic,
     log,
-    timeoutMs: c.topicWaitMs,
+    timeoutMs: deps.once ? 0 : c.topicWaitMs,
     retryMs: TOPIC_RETRY_MS,
     ...(deps.signal ? { signal: deps.signal } : {}),
   });

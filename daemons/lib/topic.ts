@@ -48,7 +48,7 @@ export async function ensureTopic(opts: TopicOptions & { partitions: number; rep
 }
 
 export interface WaitOptions extends TopicOptions {
-  /** give up after this long (consumer.topicWaitMs) */
+  /** give up after this long (consumer.topicWaitMs); 0: look once, do not wait */
   timeoutMs: number;
   /** look again this often */
   retryMs: number;
@@ -108,6 +108,9 @@ export async function waitForTopic(opts: WaitOptions): Promise<number> {
         last = partitions.length === 0 ? 'it has no partitions yet' : 'a partition has no leader yet';
       }
       const left = opts.timeoutMs - (Date.now() - t0);
+      if (opts.timeoutMs === 0) {
+        throw new KafkalakeError(`topic ${opts.topic} is not usable (${last}); consume --once does not wait for it`, { where });
+      }
       if (left <= 0) {
         throw new KafkalakeError(
           `topic ${opts.topic} is not usable after ${Math.round(opts.timeoutMs / 1000)} s (${last}); the producer or \`kafkalake up\` creates it, or create it yourself; consumer.topicWaitMs sets how long to wait`,

@@ -43,3 +43,27 @@ export function treeRssKb(root: number, table = procTable()): number {
   }
   return sum;
 }
+
+/** The pids of a process's descendants (children, grandchildren, …) alive now. */
+export function descendants(root: number, table = procTable()): number[] {
+  const out: number[] = [];
+  for (const pid of table.parent.keys()) {
+    for (let p = table.parent.get(pid); p !== undefined && p > 1; p = table.parent.get(p)) {
+      if (p === root) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a pid is a live process (a zombie, dead but not yet reaped, counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -131,3 +131,10 @@ test('every key is documented, with an env var', (t) => {
   }
   t.is(new Set(keys.map((k) => k.env)).size, keys.length, 'env vars are unique');
 });
+
+test('local mode: unset kafka.brokers is the local stack’s broker; a named one, or aws mode, keeps its own', (t) => {
+  t.deepEqual(loadConfig({ file: file({ local: { kafkaPort: 39092 } }), env: {} }).config.kafka.brokers, ['127.0.0.1:39092']);
+  t.deepEqual(loadConfig({ file: file({ local: { kafkaPort: 39092 }, kafka: { brokers: ['b:1'] } }), env: {} }).config.kafka.brokers, ['b:1']);
+  t.deepEqual(loadConfig({ file: file({ local: { kafkaPort: 39092 } }), env: { KAFKALAKE_KAFKA_BROKERS: 'e:2' } }).config.kafka.brokers, ['e:2']);
+  t.deepEqual(loadConfig({ file: file({ mode: 'aws', aws: { bucket: 'b' }, local: { kafkaPort: 39092 } }), env: {} }).config.kafka.brokers, ['127.0.0.1:9092']);
+});

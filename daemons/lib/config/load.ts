@@ -190,6 +190,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     const section = config[a] as unknown as Record<string, string>;
     if (section[b]) section[b] = resolveFromRoot(section[b]);
   }
+  // local mode: the broker is the local stack's unless the file, env or a flag names one, so moving
+  // local.kafkaPort (9092 taken) moves every client with it
+  const brokersSet = fileValues.has('kafka.brokers') || env.KAFKALAKE_KAFKA_BROKERS !== undefined || overrides.has('kafka.brokers');
+  if (config.mode === 'local' && !brokersSet) config.kafka.brokers = [`${config.local.host}:${config.local.kafkaPort}`];
   crossCheck(config, file);
   const secrets = [...LEAVES]
     .filter(([, leaf]) => leaf.sensitive)

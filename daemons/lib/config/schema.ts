@@ -42,7 +42,7 @@ export const schema = {
   },
   kafka: {
     brokers: {
-      doc: 'bootstrap brokers, host:port, comma-separated in the env var',
+      doc: 'bootstrap brokers, host:port, comma-separated in the env var; local mode, unset: the local stack’s (local.host:local.kafkaPort)',
       format: 'broker-list',
       default: ['127.0.0.1:9092'],
       env: 'KAFKALAKE_KAFKA_BROKERS',
