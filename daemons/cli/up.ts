@@ -96,6 +96,8 @@ export const up: Command = {
       };
       process.once('SIGINT', () => void stopAll(0));
       process.once('SIGTERM', () => void stopAll(0));
+      // the terminal closed: stop as on Ctrl-C, or the stack's JVMs (their own sessions) outlive it
+      process.once('SIGHUP', () => void stopAll(0));
       for (const name of UP_DAEMONS) {
         const child = spawn(process.execPath, daemonArgs(name, values.config ? ['--config', values.config] : []), {
           stdio: ['ignore', 'pipe', 'pipe'],

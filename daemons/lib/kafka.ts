@@ -19,7 +19,15 @@ function logCreator(log: Logger) {
       // by kafkajs' Connection, then retried or thrown by the caller, which reports it if it is final
       // and a consumer's crash ("Crash: ... The coordinator is loading", on a fresh broker) is reported by the
       // consumer's CRASH handler, once: a warning when kafkajs restarts it, the daemon's failure when not
-      const lvl = (namespace === 'Connection' && message.startsWith('Response ')) || (namespace === 'Consumer' && message.startsWith('Crash: ')) ? 'debug' : (LEVEL[level] ?? 'info');
+      // and "Limiting retries for the idempotent producer may invalidate EoS guarantees" (once per producer
+      // lane, at every start) is a choice made on purpose: retries are bounded by producer.deliveryTimeoutMs,
+      // as the Java client's delivery.timeout.ms, so a broker outage ends in counted failures, not a hang; a
+      // batch re-sent after that is deduplicated downstream on the table's business key (DESIGN.md)
+      const known =
+        (namespace === 'Connection' && message.startsWith('Response ')) ||
+        (namespace === 'Consumer' && message.startsWith('Crash: ')) ||
+        message.startsWith('Limiting retries for the idempotent producer');
+      const lvl = known ? 'debug' : (LEVEL[level] ?? 'info');
       log.log(lvl, message, { component: `kafkajs.${namespace}`, ...rest });
     };
 }
