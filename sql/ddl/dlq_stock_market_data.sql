@@ -2,11 +2,11 @@
 -- bootstrap: create
 -- description: The dead-letter records (staging/_dlq/): the consumer's (envelope, reason, raw_base64) and the ETL's (stage, table, source, envelope, reason, raw), partitioned by dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the crawler adds its partitions in local mode. The data_quality report counts its rows by reason.
 CREATE EXTERNAL TABLE IF NOT EXISTS dlq_stock_market_data (
-  _topic string,
-  _partition int,
-  _offset bigint,
-  _timestamp string,
-  _key string,
+  `_topic` string,
+  `_partition` int,
+  `_offset` bigint,
+  `_timestamp` string,
+  `_key` string,
   reason string,
   raw_base64 string,
   stage string,

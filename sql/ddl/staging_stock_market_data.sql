@@ -13,11 +13,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS staging_stock_market_data (
   volume double,
   close_usd double,
   event_time string,
-  _topic string,
-  _partition int,
-  _offset bigint,
-  _timestamp string,
-  _key string
+  `_topic` string,
+  `_partition` int,
+  `_offset` bigint,
+  `_timestamp` string,
+  `_key` string
 )
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

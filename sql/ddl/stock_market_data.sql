@@ -12,11 +12,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS stock_market_data (
   volume bigint,
   close_usd double,
   event_time timestamp,
-  _topic string,
-  _partition int,
-  _offset bigint,
-  _timestamp timestamp,
-  _key string
+  `_topic` string,
+  `_partition` int,
+  `_offset` bigint,
+  `_timestamp` timestamp,
+  `_key` string
 )
 PARTITIONED BY (`year` string)
 STORED AS PARQUET

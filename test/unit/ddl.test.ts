@@ -1,4 +1,5 @@
 // The table definitions of sql/ddl read as bootstrap reads them, and the Glue tables made from them.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ddlTableInput, loadDdl, parseDdl } from '../../daemons/lib/catalog/ddl.js';
@@ -62,5 +63,17 @@ test('a definition bootstrap cannot read fails with one line naming the file', (
     t.regex(err?.message ?? '', re);
     t.is((err as { where?: string } | undefined)?.where, f);
     t.false(err?.message.includes('\n'));
+  }
+});
+
+// Athena's DDL refuses names that begin with an underscore unless they are quoted: "Use backticks to
+// enclose table, view, or column names that begin with an underscore" (Athena User Guide, "Name
+// databases, tables, and columns"). The headers tell users to paste these files into Athena.
+test('every name that begins with an underscore is in backticks, as Athena’s DDL requires', (t) => {
+  for (const d of tables) {
+    const body = readFileSync(d.file, 'utf8').replace(/--[^\n]*/g, '');
+    const bare = [...body.matchAll(/(^|[\s(,])(_[A-Za-z0-9_]*)(?=\s)/g)].map((m) => m[2]);
+    t.deepEqual(bare, [], `${path.basename(d.file)}: ${bare.join(', ')} not in backticks`);
+    t.true(d.columns.some((c) => c.Name.startsWith('_')), `${d.name} has envelope columns (so the check looked at some)`);
   }
 });
