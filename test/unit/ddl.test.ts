@@ -1,4 +1,5 @@
 // The table definitions of sql/ddl read as bootstrap reads them, and the Glue tables made from them.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -75,5 +76,16 @@ test('every name that begins with an underscore is in backticks, as Athena’s D
     const bare = [...body.matchAll(/(^|[\s(,])(_[A-Za-z0-9_]*)(?=\s)/g)].map((m) => m[2]);
     t.deepEqual(bare, [], `${path.basename(d.file)}: ${bare.join(', ')} not in backticks`);
     t.true(d.columns.some((c) => c.Name.startsWith('_')), `${d.name} has envelope columns (so the check looked at some)`);
+  }
+});
+
+// One source for the staging and DLQ tables on AWS: the aws_resources role creates them from the same
+// sql/ddl files with library/kafkalake_aws.py (kind glue_table), which must make the TableInput bootstrap makes.
+test('the Ansible role’s glue_table makes from each definition the Glue table bootstrap makes', (t) => {
+  const py = path.join(PROJECT_ROOT, '.kafkalake/venv/bin/python');
+  const mod = path.join(PROJECT_ROOT, 'ansible/roles/aws_resources/library/kafkalake_aws.py');
+  for (const d of tables) {
+    const ansible: unknown = JSON.parse(execFileSync(py, [mod, '--table-input', d.file, 'my-bucket'], { encoding: 'utf8' }));
+    t.deepEqual(ansible, JSON.parse(JSON.stringify(ddlTableInput(d, 'my-bucket'))), d.name);
   }
 });
