@@ -112,7 +112,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
   t.deepEqual(r.publicAccessBlock, { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
   t.true(Number(r.scriptBytes) > 1000);
   t.is(r.job, `s3://${BUCKET}/glue/scripts/etl_job.py`);
-  t.is(r.crawler, `s3://${BUCKET}/datalake/`);
+  t.is(r.crawler, `s3://${BUCKET}/datalake/stock_market_data/`, 'one target per lake table (glue/tables), not all of datalake/');
   t.deepEqual(r.crawlerPolicies, ['CRAWL_EVERYTHING', 'UPDATE_IN_DATABASE', 'LOG'], 'RecrawlBehavior, UpdateBehavior, DeleteBehavior');
   t.is(r.database, 'kafkalake');
   t.is(r.workgroupOutput, `s3://${BUCKET}/athena-results/`);

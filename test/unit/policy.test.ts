@@ -299,3 +299,15 @@ test('the role’s names are the config’s defaults (the map above uses either)
     t.is(r, c, `${role} = config ${key}`);
   }
 });
+
+test('docs/deploy-aws.md shows the policies as the role renders them (B = bucket, R = region)', (t) => {
+  const doc = readFileSync(path.join(PROJECT_ROOT, 'docs/deploy-aws.md'), 'utf8');
+  const block = (heading: string) => {
+    const at = doc.indexOf(heading);
+    const m = /```json\n([\s\S]*?)\n```/.exec(doc.slice(at));
+    return at >= 0 && m ? (JSON.parse(m[1]!) as Policy) : undefined;
+  };
+  const named = { aws_resources_bucket: 'B', aws_region: 'R' };
+  t.deepEqual(block("### The hosts' IAM policy"), renderPolicy('host-policy.json.j2', named));
+  t.deepEqual(block("### Glue's IAM policy"), renderPolicy('glue-policy.json.j2', named));
+});
