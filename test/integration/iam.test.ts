@@ -19,10 +19,12 @@
 // no managed policy (defect 6).
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BatchStopJobRunCommand, CreateTableCommand, GetCrawlerCommand, GetCrawlerMetricsCommand, GetTableCommand, StartCrawlerCommand, StartJobRunCommand, StopCrawlerCommand } from '@aws-sdk/client-glue';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
 import { Kafka, logLevel } from 'kafkajs';
 import { createAwsClients } from '../../daemons/lib/aws.js';
@@ -38,7 +40,8 @@ const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
 const ANSIBLE_DIR = path.join(PROJECT_ROOT, 'ansible');
 const REGION = 'us-east-1';
 const BUCKET = unique('kl-iam').toLowerCase();
-const TOPIC = unique('iam_topic').replace(/-/g, '_');
+// the topic the ETL's table spec reads (glue/tables/stock_market_data.json); this file has a Kafka of its own
+const TOPIC = 'stock_market_data';
 
 let stack: TestStack;
 const PYTHON = path.join(PROJECT_ROOT, '.kafkalake/venv/bin/python');
@@ -48,12 +51,44 @@ let attached: Record<Who, Policy>;
 let glueManagedPolicies: string[];
 let roleOutput = '';
 
-function inventory(): string {
+// IAM is eventually consistent: Glue refuses a role created a moment ago ("Service is unable to assume
+// provided role. Please verify role's TrustPolicy", InvalidInputException, the error CreateCrawler and
+// CreateJob answer right after CreateRole). The twin knows no propagation delay, so the role runs through
+// this proxy, which forwards every request to the twin unchanged except the first LAGGED CreateJob and
+// CreateCrawler calls, answered as Glue answers them while the role propagates.
+const LAGGED = 2;
+const refused: Record<string, number> = { CreateJob: 0, CreateCrawler: 0 };
+let lagProxy: http.Server | undefined;
+async function iamLagProxy(target: string): Promise<string> {
+  lagProxy = http.createServer((req, res) => {
+    const op = String(req.headers['x-amz-target'] ?? '').replace(/^AWSGlue\./, '');
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (op in refused && refused[op]! < LAGGED) {
+        refused[op]! += 1;
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InvalidInputException' });
+        res.end(JSON.stringify({ __type: 'InvalidInputException', message: "Service is unable to assume provided role. Please verify role's TrustPolicy" }));
+        return;
+      }
+      const up = http.request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => lagProxy!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(lagProxy.address() as AddressInfo).port}`;
+}
+
+function inventory(endpoint: string): string {
   const file = path.join(stack.dir, 'inventory.json');
   const localhost = {
     ansible_connection: 'local',
     ansible_python_interpreter: path.join(PROJECT_ROOT, '.kafkalake/venv/bin/python'),
-    aws_resources_endpoint_url: stack.awsEndpoint,
+    aws_resources_endpoint_url: endpoint,
     aws_resources_region: REGION,
     aws_resources_access_key: 'admin',
     aws_resources_secret_key: 'admin',
@@ -66,9 +101,9 @@ function inventory(): string {
   return file;
 }
 
-async function playbook(): Promise<{ code: number; output: string }> {
+async function playbook(endpoint: string): Promise<{ code: number; output: string }> {
   return await new Promise((resolve) => {
-    const child = spawn('ansible-playbook', ['-i', inventory(), 'site.yml', '--tags', 'aws_resources'], {
+    const child = spawn('ansible-playbook', ['-i', inventory(endpoint), 'site.yml', '--tags', 'aws_resources'], {
       cwd: ANSIBLE_DIR,
       env: { ...process.env, ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_DEPRECATION_WARNINGS: 'false' },
     });
@@ -134,12 +169,22 @@ async function cli(args: string[], configFile: string, timeout = 120_000): Promi
 
 // The twin answers a denied JSON-protocol call (Glue, Athena, CloudWatch) with an XML ErrorResponse, which
 // the SDK reports as a deserialization error ("Unexpected token '<'") of a 403: that is a denial too.
+/** the keys under `prefix`, listed with the host's keys (ListBucket is the host's) */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const aws = createAwsClients(stack.config({ mode: 'aws', aws: { bucket: BUCKET, region: REGION, ...keys.host } }));
+  try {
+    return ((await aws.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key ?? '');
+  } finally {
+    aws.destroy();
+  }
+}
+
 const denied = (out: string) => /AccessDenied|not authorized|InvalidClientTokenId|SignatureDoesNotMatch|Unexpected token '<'|status code 403/i.test(out);
 
 test.before(async (t) => {
   t.timeout(8 * 60_000);
   stack = await startTestStack();
-  const r = await playbook();
+  const r = await playbook(await iamLagProxy(stack.awsEndpoint));
   roleOutput = r.output;
   if (r.code !== 0) throw new Error(`the aws_resources role failed against the twin (exit ${r.code}):\n${r.output.split('\n').filter((l) => /fatal|FAILED|ERROR|error/.test(l)).slice(-15).join('\n')}`);
   const made = JSON.parse((await run(PYTHON, ['-c', USERS, stack.awsEndpoint, BUCKET])).stdout) as { keys: typeof keys; attached: typeof attached; glueManaged: string[] };
@@ -156,6 +201,7 @@ test.before(async (t) => {
 });
 
 test.after.always(async () => {
+  lagProxy?.close();
   await stack?.stop();
 });
 
@@ -182,7 +228,11 @@ test.serial('the roles carry exactly the rendered policies; Glue’s role no man
   } finally {
     await fetch(`${stack.awsEndpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
   }
-  // defect 10: CreateJob / CreateCrawler retried (bounded) while the new role propagates
+  // defect 10: CreateJob / CreateCrawler retried (bounded) while the new role propagates: refused twice
+  // each by the proxy, the run went on and created both (checked above, and by the run's exit code)
+  t.deepEqual(refused, { CreateJob: LAGGED, CreateCrawler: LAGGED });
+  t.regex(roleOutput, /FAILED - RETRYING: \[localhost\]: Create the Glue ETL job/);
+  t.regex(roleOutput, /FAILED - RETRYING: \[localhost\]: Create the Glue crawler/);
   const { tasks, defaults } = JSON.parse((await run(PYTHON, ['-c', TASKS, path.join(ANSIBLE_DIR, 'roles/aws_resources')])).stdout) as {
     tasks: Record<string, unknown>[];
     defaults: Record<string, number>;
@@ -194,7 +244,6 @@ test.serial('the roles carry exactly the rendered policies; Glue’s role no man
     t.regex(String(task?.retries), /aws_resources_iam_retries/, mod);
   }
   t.true(defaults.aws_resources_iam_retries! * defaults.aws_resources_iam_retry_delay_seconds! <= 120, 'bounded: at most two minutes');
-  t.notRegex(roleOutput, /FAILED - RETRYING.*(Create the Glue ETL job|Create the Glue crawler)/, 'no retry needed against the twin');
 });
 
 test.serial('the host role: producer, consumer and dlq list|replay make only allowed calls', async (t) => {
@@ -212,6 +261,7 @@ test.serial('the host role: producer, consumer and dlq list|replay make only all
   const consumed = await cli(['consume', '--once'], cfg);
   t.is(consumed.code, 0, consumed.out);
   t.false(denied(consumed.out), consumed.out);
+  t.true((await keysUnder(`staging/${TOPIC}/`)).length > 0, 'the consumer staged with the host’s keys');
   const list = await cli(['dlq', 'list'], cfg);
   t.is(list.code, 0, list.out);
   t.regex(list.out, /staging\/_dlq\//);
@@ -226,6 +276,7 @@ test.serial('the Glue role: the ETL and the crawl (the local engines with Glue�
   const etl = await cli(['run', 'etl'], cfg);
   t.is(etl.code, 0, etl.out);
   t.false(denied(etl.out), etl.out);
+  t.true((await keysUnder('datalake/stock_market_data/')).some((k) => k.endsWith('.parquet')), 'the ETL wrote the lake with Glue’s keys');
   const crawl = await cli(['run', 'crawl'], cfg);
   t.is(crawl.code, 0, crawl.out);
   t.false(denied(crawl.out), crawl.out);
@@ -242,6 +293,7 @@ test.serial('the host role in aws mode: run etl, query, run report, status make 
     t.false(denied(r.out), `${args.join(' ')}: ${r.out}`);
     t.is(r.code, 0, `${args.join(' ')}: ${r.out}`);
   }
+  t.true((await keysUnder('reports/daily_ohlc/')).some((k) => k.endsWith('.csv')), 'the report was written with the host’s keys');
   // status exits non-zero while the pipeline is unhealthy (no scheduler runs here): every section must have been read
   const status = await cli(['status', '--json'], cfg);
   const report = JSON.parse(status.out.slice(status.out.indexOf('{'))) as Record<string, { ok?: boolean; error?: string }>;
