@@ -44,7 +44,13 @@ export const up: Command = {
     }
     const ctx = context('up', values.config, {}, 'stderr');
     if (ctx.config.mode !== 'local') throw new UsageError(`kafkalake up runs local mode only; ${ctx.file} sets mode ${ctx.config.mode}`);
-    const out = (line: string) => process.stdout.write(`${line}\n`);
+    // once the terminal is gone (SIGHUP) or the reader of a pipe closed, a write fails (EIO, EPIPE) with
+    // an 'error' event that would end this process before it stopped the stack: stop writing instead
+    let closed = false;
+    const gone = () => void (closed = true);
+    process.stdout.on('error', gone);
+    process.stderr.on('error', gone);
+    const out = (line: string) => void (closed || process.stdout.write(`${line}\n`));
     const s = ctx.config.local;
     out(`starting the local stack (state in ${s.stateDir})`);
     const stack = await startStack(s, { timeoutMs: s.startTimeoutMs, log: ctx.log });

@@ -117,11 +117,13 @@ test('closing the terminal (SIGHUP to up) stops the daemons and the stack: nothi
   }
   for (const p of descendants(up.pid!)) seen.add(p);
   t.true(out.includes('running; Ctrl-C stops everything'), out);
+  // as a closed terminal does: the output goes away with the hangup, so every later write of up fails
+  up.stdout.destroy();
+  up.stderr.destroy();
   up.kill('SIGHUP');
   const code = await Promise.race([exited, sleep(90_000).then(() => 'hung' as const)]);
   if (code === 'hung') up.kill('SIGKILL');
   t.is(code, 0, out.slice(-3000));
-  t.regex(out, /\nstopping the stack\n$/);
   await sleep(500);
   const left = [...seen].filter(alive);
   t.true(seen.size >= 6, `saw ${seen.size} processes`);
