@@ -54,12 +54,12 @@ test('pretty: one short line per entry with time, daemon, level, message and the
   const chunks: string[] = [];
   stream.on('data', (d: Buffer) => chunks.push(d.toString()));
   const log = createLogger({ daemon: 'consumer', level: 'info', stream, secrets: ['s3cr3t-pass'], format: 'pretty' });
-  log.child({ component: 'consumer', topic: 't1' }).info('partition assigned', { partition: 3, stagedThrough: 1204, resumeAt: 120_400 });
+  log.child({ component: 'consumer', topic: 't1' }).info('partition assigned', { partition: 3, stagedThrough: 120_400, resumeAt: 120_401, worker: 10_059, rows: 120_400 });
   log.warn('auth failed for s3cr3t-pass', { password: 'other', reason: 'two words' });
   await flushLogger(log);
   const lines = chunks.join('').trim().split('\n');
   t.is(lines.length, 2);
-  t.regex(lines[0]!, /^\d\d:\d\d:\d\d consumer {2}info {2}partition assigned {2}topic=t1 partition=3 stagedThrough=1204 resumeAt=120,400$/);
+  t.regex(lines[0]!, /^\d\d:\d\d:\d\d consumer {2}info {2}partition assigned {2}topic=t1 partition=3 stagedThrough=120400 resumeAt=120401 worker=10059 rows=120,400$/);
   t.regex(lines[1]!, /^\d\d:\d\d:\d\d consumer {2}warn {2}auth failed for \*\*\* {2}password=\*\*\* reason="two words"$/);
   t.false(chunks.join('').includes('s3cr3t-pass'));
 });

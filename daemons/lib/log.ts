@@ -33,20 +33,23 @@ export function resolveLogFormat(setting: 'auto' | LogFormat, stream: { isTTY?: 
 /** the keys a pretty line shows in its own columns, or never (component: the daemon says enough) */
 const PRETTY_OMIT = new Set(['timestamp', 'level', 'message', 'daemon', 'component', 'stack']);
 
-function prettyValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 10_000 ? v.toLocaleString('en-US') : String(v);
+/** numbers that name something (a process, a port, an offset) rather than count it: shown as they are, greppable */
+const IDENTIFIER_KEY = /(pid|worker|port|offset|through|generation|epoch|year|id|at)$/i;
+
+function prettyValue(k: string, v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) >= 10_000 && !IDENTIFIER_KEY.test(k) ? v.toLocaleString('en-US') : String(v);
   if (typeof v === 'string') return v === '' || /[\s="]/.test(v) ? JSON.stringify(v) : v;
   if (v === null || v === undefined || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
 }
 
-/** "17:41:09 consumer  info  partition assigned; resuming after the last staged offset  partition=3 stagedThrough=1,204" */
+/** "17:41:09 consumer  info  partition assigned; resuming after the last staged offset  partition=3 stagedThrough=120400 staged=12,345" */
 export function prettyLine(info: Record<string, unknown>): string {
   const ts = typeof info.timestamp === 'string' ? new Date(info.timestamp) : new Date();
   const time = [ts.getHours(), ts.getMinutes(), ts.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
   const fields = Object.entries(info)
     .filter(([k, v]) => !PRETTY_OMIT.has(k) && v !== undefined)
-    .map(([k, v]) => `${k}=${prettyValue(v)}`)
+    .map(([k, v]) => `${k}=${prettyValue(k, v)}`)
     .join(' ');
   const daemon = typeof info.daemon === 'string' ? info.daemon : '';
   const level = typeof info.level === 'string' ? info.level : '';
