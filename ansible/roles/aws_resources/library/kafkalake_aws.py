@@ -86,6 +86,7 @@ changed:
 import json
 import os
 import re
+import sys
 
 try:
     from ansible.module_utils.basic import AnsibleModule
@@ -371,8 +372,8 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(os.sys.argv) == 4 and os.sys.argv[1] == "--table-input":  # test/unit/ddl.test.ts: the TableInput of one definition
-        with open(os.sys.argv[2]) as f:
-            print(json.dumps(ddl_table_input(os.path.basename(os.sys.argv[2])[:-4], f.read(), os.sys.argv[3]), sort_keys=True))
+    if len(sys.argv) == 4 and sys.argv[1] == "--table-input":  # test/unit/ddl.test.ts: the TableInput of one definition
+        with open(sys.argv[2]) as f:
+            print(json.dumps(ddl_table_input(os.path.basename(sys.argv[2])[:-4], f.read(), sys.argv[3]), sort_keys=True))
     else:
         main()
