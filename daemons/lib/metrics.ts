@@ -50,6 +50,45 @@ export interface MetricsOptions {
   now?: () => Date;
 }
 
+/**
+ * Every metric the daemons publish: which daemon sends it and with which dimension sets besides Daemon
+ * (the call sites in consumer/, producer/, scheduler/ and the process gauges below). The dashboard's and
+ * the alarms' metrics are checked against this list (test/unit/dashboard.test.ts), and record() warns once
+ * about a metric published outside it, so a renamed metric or dimension cannot leave a widget empty silently.
+ */
+export const PUBLISHED_METRICS: Readonly<Record<string, { daemons: readonly string[]; dimensions: readonly (readonly string[])[] }>> = {
+  RecordsIn: { daemons: ['consumer'], dimensions: [['Topic']] },
+  BytesIn: { daemons: ['consumer'], dimensions: [['Topic']] },
+  RecordsStaged: { daemons: ['consumer'], dimensions: [['Topic']] },
+  BytesStaged: { daemons: ['consumer'], dimensions: [['Topic']] },
+  ObjectsWritten: { daemons: ['consumer'], dimensions: [['Topic'], ['Topic', 'Kind']] },
+  PutLatency: { daemons: ['consumer'], dimensions: [['Topic']] },
+  DlqRecords: { daemons: ['consumer'], dimensions: [['Topic']] },
+  ConsumerLag: { daemons: ['consumer'], dimensions: [['Topic', 'Partition']] },
+  RecordsSent: { daemons: ['producer'], dimensions: [['Topic']] },
+  BytesSent: { daemons: ['producer'], dimensions: [['Topic']] },
+  RecordsFailed: { daemons: ['producer'], dimensions: [['Topic']] },
+  ConsumerGroupLag: { daemons: ['scheduler'], dimensions: [['Topic'], ['Topic', 'Partition']] },
+  JobDuration: { daemons: ['scheduler'], dimensions: [['Job']] },
+  JobSuccess: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
+  JobFailure: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
+  JobStopped: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
+  JobSkipped: { daemons: ['scheduler'], dimensions: [['Job']] },
+  JobNotReady: { daemons: ['scheduler'], dimensions: [['Job']] },
+  Heartbeat: { daemons: ['producer', 'consumer', 'scheduler'], dimensions: [[]] },
+  MemoryRss: { daemons: ['producer', 'consumer', 'scheduler'], dimensions: [[]] },
+  HeapUsed: { daemons: ['producer', 'consumer', 'scheduler'], dimensions: [[]] },
+  EventLoopDelay: { daemons: ['producer', 'consumer', 'scheduler'], dimensions: [[]] },
+};
+
+/** Whether PUBLISHED_METRICS lists this metric with this daemon and exactly these other dimensions. */
+export function isPublished(name: string, daemon: string, dimensionNames: readonly string[]): boolean {
+  const m = PUBLISHED_METRICS[name];
+  if (!m || !m.daemons.includes(daemon)) return false;
+  const want = [...dimensionNames].sort().join(',');
+  return m.dimensions.some((d) => [...d].sort().join(',') === want);
+}
+
 /** PutMetricData takes up to 1,000 datums per call; we send smaller calls to stay well inside its 1 MB. */
 const DATUMS_PER_CALL = 150;
 
@@ -82,12 +121,17 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   let sending: Promise<void> | undefined;
   let closed = false;
   let downSince: number | undefined;
+  const unlisted = new Set<string>();
 
   const record = (name: string, value: number, dims: Dimensions | undefined, unit: Unit) => {
     if (!enabled || closed || !Number.isFinite(value)) return;
     const d = [{ Name: 'Daemon', Value: daemon }];
     if (dims?.topic) d.push({ Name: 'Topic', Value: dims.topic });
     for (const [k, v] of Object.entries(dims?.extra ?? {})) d.push({ Name: k, Value: v });
+    if (!isPublished(name, daemon, d.slice(1).map((x) => x.Name)) && !unlisted.has(name)) {
+      unlisted.add(name);
+      log.warn('metric not in PUBLISHED_METRICS (daemons/lib/metrics.ts): dashboards and alarms may miss it', { component: 'metrics', metric: name, dimensions: d.map((x) => x.Name) });
+    }
     const key = `${name}\u0000${unit}\u0000${d.map((x) => `${x.Name}=${x.Value}`).join('\u0000')}`;
     const a = current.get(key);
     if (a) {

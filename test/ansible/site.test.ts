@@ -132,7 +132,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
     'kafkalake-report-failed',
     'kafkalake-scheduler-down',
   ]);
-  t.is(r.dashboardWidgets, 4);
+  t.is(r.dashboardWidgets, 10); // the definition of daemons/lib/dashboard.ts: alarms + 9 graphs
   t.deepEqual(r.logGroups, ['/kafkalake']);
 });
 
