@@ -93,6 +93,7 @@ test.serial('kafkalake run etl in aws mode starts the Glue job with the specs as
   t.is(args['--kafkalake_job'], job);
   t.deepEqual(JSON.parse(args['--kafkalake_specs']!), JSON.parse(JSON.stringify(SPECS)), 'the specs of glue/tables travel as the job argument');
   t.is(args['--job-language'], 'python', 'the job’s default arguments are kept');
+  t.is(runs[0]!.Timeout, 30, 'the run carries etl.glueTimeoutMinutes as its Timeout (the job’s is 60)');
   t.is(await s3Store(aws.s3, bucket).get(`_state/${job}.lock`), undefined, 'the lock is released');
 });
 
@@ -129,12 +130,21 @@ test.serial('a run still going at etl.timeoutMs fails in one line within the tim
   await createJob(job);
   await pace(1_000_000); // stays STARTING
   const started = Date.now();
-  const r = await cli(stack.configFile({ ...awsConfig(), etl: { jobName: job, pollIntervalMs: 200, timeoutMs: 2000 } }));
+  // in-process: the config rejects an aws-mode etl.timeoutMs below the Glue run's Timeout + start-up (next test)
+  const runner = createGlueRunner({ glue: aws.glue, store: s3Store(aws.s3, bucket), specs: SPECS, job, log, timeoutMs: 2000, glueTimeoutMinutes: 1, pollIntervalMs: 200, lockTtlMs: 60_000 });
+  const err = await t.throwsAsync(runner.run(), { instanceOf: KafkalakeError });
   const took = Date.now() - started;
-  t.is(r.code, 1);
-  t.regex(lastLine(r.stderr), new RegExp(`^kafkalake: Glue job ${job} run jr_[0-9a-f]+ still STARTING after \\d+ s \\(etl.timeoutMs\\); (asked Glue to stop it|could not stop it: .+)$`));
+  t.regex(err?.message ?? '', new RegExp(`^Glue job ${job} run jr_[0-9a-f]+ still STARTING after \\d+ s \\(etl.timeoutMs\\); (asked Glue to stop it|could not stop it: .+)$`));
+  t.true(err?.retriable);
   t.true(took < 15_000, `took ${took} ms`);
   t.is(await s3Store(aws.s3, bucket).get(`_state/${job}.lock`), undefined, 'the lock is released after a timeout too');
+});
+
+test.serial('an aws-mode etl.timeoutMs that would give up before the Glue run’s own Timeout stops run etl at start, in one line', async (t) => {
+  const r = await cli(stack.configFile({ ...awsConfig(), etl: { jobName: 'never-started', timeoutMs: 1_800_000 } }));
+  t.is(r.code, 1);
+  t.regex(lastLine(r.stderr), /^kafkalake: config: etl\.timeoutMs = 1800000 \(from .+\.json\): must be at least 3000000 in aws mode, the Glue run's Timeout \(etl\.glueTimeoutMinutes 30 min\) plus 20 min .+$/);
+  t.is(((await aws.glue.send(new GetJobRunsCommand({ JobName: 'never-started' })).catch(() => ({ JobRuns: [] }))).JobRuns ?? []).length, 0, 'nothing was started');
 });
 
 test.serial('Glue refusing the run (a run already going, a missing job) is one line naming the job', async (t) => {

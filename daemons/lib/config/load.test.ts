@@ -138,3 +138,19 @@ test('local mode: unset kafka.brokers is the local stack’s broker; a named one
   t.deepEqual(loadConfig({ file: file({ local: { kafkaPort: 39092 } }), env: { KAFKALAKE_KAFKA_BROKERS: 'e:2' } }).config.kafka.brokers, ['e:2']);
   t.deepEqual(loadConfig({ file: file({ mode: 'aws', aws: { bucket: 'b' }, local: { kafkaPort: 39092 } }), env: {} }).config.kafka.brokers, ['127.0.0.1:9092']);
 });
+
+test('etl.timeoutMs outlasts the Glue run: derived from etl.glueTimeoutMinutes in aws mode, checked when set', (t) => {
+  const aws = { mode: 'aws', aws: { bucket: 'b' } };
+  t.is(loadConfig({ file: file({}), env: {} }).config.etl.timeoutMs, 1_800_000, 'local mode: 30 minutes');
+  const derived = loadConfig({ file: file(aws), env: {} }).config.etl;
+  t.is(derived.glueTimeoutMinutes, 30);
+  t.true(derived.timeoutMs > derived.glueTimeoutMinutes * 60_000, 'the runner gives up after Glue would');
+  t.is(derived.timeoutMs, 50 * 60_000, 'the run’s 30 min plus 20 min of start-up and waiting for resources');
+  t.is(loadConfig({ file: file({ ...aws, etl: { glueTimeoutMinutes: 10 } }), env: {} }).config.etl.timeoutMs, 30 * 60_000);
+  t.is(loadConfig({ file: file({ ...aws, etl: { glueTimeoutMinutes: 10, timeoutMs: 1_800_000 } }), env: {} }).config.etl.timeoutMs, 1_800_000);
+  const f = file({ ...aws, etl: { timeoutMs: 1_800_000 } });
+  fails(t, () => loadConfig({ file: f, env: {} }), `etl.timeoutMs = 1800000 (from ${f}): must be at least 3000000 in aws mode`, 'etl.glueTimeoutMinutes 30 min', 'or 0 to derive it');
+  fails(t, () => loadConfig({ file: file(aws), env: { KAFKALAKE_ETL_TIMEOUT_MS: '60000' } }), 'etl.timeoutMs = 60000 (from env KAFKALAKE_ETL_TIMEOUT_MS)');
+  fails(t, () => loadConfig({ file: file(aws), env: { KAFKALAKE_ETL_GLUE_TIMEOUT_MINUTES: '20000' } }), 'etl.glueTimeoutMinutes = 20000 (from env KAFKALAKE_ETL_GLUE_TIMEOUT_MINUTES): must be at most 10080');
+  t.is(loadConfig({ file: file({ etl: { timeoutMs: 5000 } }), env: {} }).config.etl.timeoutMs, 5000, 'local mode: any limit (no Glue start-up to wait for)');
+});

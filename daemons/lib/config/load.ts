@@ -107,6 +107,42 @@ function allowedOf(leaf: SchemaNode): string | undefined {
   return Array.isArray(leaf.format) ? `one of ${leaf.format.join(', ')}` : undefined;
 }
 
+/** Where a key's value came from: the command line, the env, the file or the default. */
+function sourceOf(key: string, leaf: SchemaNode | undefined, file: string, fileValues: Map<string, unknown>, env: NodeJS.ProcessEnv, overrides: Map<string, unknown>): { source: string; value: unknown } {
+  if (overrides.has(key)) return { source: 'command line', value: overrides.get(key) };
+  if (leaf?.env && env[leaf.env] !== undefined) return { source: `env ${leaf.env}`, value: env[leaf.env] };
+  if (fileValues.has(key)) return { source: file, value: fileValues.get(key) };
+  return { source: 'default', value: undefined };
+}
+
+/** Glue's limit on a job run's Timeout (StartJobRun: "less than 7 days or 10080 minutes"). */
+export const GLUE_MAX_TIMEOUT_MINUTES = 10080;
+/**
+ * What etl.timeoutMs must leave beyond the Glue run's Timeout in aws mode. Glue's Timeout is "the maximum
+ * time that a job run can consume resources" (StartJobRun): the run's start-up, and the wait for resources
+ * before it (WAITING: "AWS Glue will retry for a maximum of 15 minutes"), come on top and count for us.
+ */
+export const GLUE_START_ALLOWANCE_MS = 20 * 60_000;
+const LOCAL_ETL_TIMEOUT_MS = 30 * 60_000;
+
+/** etl.timeoutMs made effective (0 derived) and, in aws mode, checked to outlast the Glue run's own Timeout. */
+function etlTimeout(c: Config, from: (key: string) => string): void {
+  const glue = c.etl.glueTimeoutMinutes;
+  if (glue > GLUE_MAX_TIMEOUT_MINUTES) {
+    throw new ConfigError(`etl.glueTimeoutMinutes = ${glue} (from ${from('etl.glueTimeoutMinutes')}): must be at most ${GLUE_MAX_TIMEOUT_MINUTES} (Glue's limit on a run's Timeout)`);
+  }
+  const least = glue * 60_000 + GLUE_START_ALLOWANCE_MS;
+  if (c.etl.timeoutMs === 0) {
+    c.etl.timeoutMs = c.mode === 'aws' ? least : LOCAL_ETL_TIMEOUT_MS;
+    return;
+  }
+  if (c.mode === 'aws' && c.etl.timeoutMs < least) {
+    throw new ConfigError(
+      `etl.timeoutMs = ${c.etl.timeoutMs} (from ${from('etl.timeoutMs')}): must be at least ${least} in aws mode, the Glue run's Timeout (etl.glueTimeoutMinutes ${glue} min) plus ${GLUE_START_ALLOWANCE_MS / 60_000} min for its start-up and wait for resources, or 0 to derive it; else the runner gives up on a run Glue is still allowed to finish`,
+    );
+  }
+}
+
 /** Turn one line of convict's validation message into ours. */
 function explain(line: string, file: string, fileValues: Map<string, unknown>, env: NodeJS.ProcessEnv, overrides: Map<string, unknown>): string {
   const undeclared = /^configuration param '([^']+)' not declared in the schema/.exec(line);
@@ -124,21 +160,7 @@ function explain(line: string, file: string, fileValues: Map<string, unknown>, e
   const leaf = key ? LEAVES.get(key) : undefined;
   if (!m || !key || !leaf) return line;
   const sensitive = leaf.sensitive === true;
-  let source: string;
-  let value: unknown;
-  if (overrides.has(key)) {
-    source = 'command line';
-    value = overrides.get(key);
-  } else if (leaf.env && env[leaf.env] !== undefined) {
-    source = `env ${leaf.env}`;
-    value = env[leaf.env];
-  } else if (fileValues.has(key)) {
-    source = file;
-    value = fileValues.get(key);
-  } else {
-    source = 'default';
-    value = undefined;
-  }
+  const { source, value } = sourceOf(key, leaf, file, fileValues, env, overrides);
   const reason = allowedOf(leaf) ? `must be ${allowedOf(leaf)}` : (m[2] ?? 'invalid').replace(/^must be of type (\w+)$/, (_s, t: string) => `must be a ${t.toLowerCase()}`);
   return `${key} = ${show(value, sensitive)} (from ${source}): ${reason}`;
 }
@@ -195,6 +217,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const brokersSet = fileValues.has('kafka.brokers') || env.KAFKALAKE_KAFKA_BROKERS !== undefined || overrides.has('kafka.brokers');
   if (config.mode === 'local' && !brokersSet) config.kafka.brokers = [`${config.local.host}:${config.local.kafkaPort}`];
   crossCheck(config, file);
+  etlTimeout(config, (key) => sourceOf(key, LEAVES.get(key), file, fileValues, env, overrides).source);
   const secrets = [...LEAVES]
     .filter(([, leaf]) => leaf.sensitive)
     .map(([key]) => c.get(key as never) as unknown)

@@ -163,7 +163,18 @@ export const schema = {
   etl: {
     cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
     jobName: { doc: 'the Glue job name (aws mode) and bookmark name', format: 'non-empty-string', default: 'kafkalake-etl', env: 'KAFKALAKE_ETL_JOB_NAME' },
-    timeoutMs: { doc: 'a run still going after this long is reported as failed', format: 'positive-int', default: 1800000, env: 'KAFKALAKE_ETL_TIMEOUT_MS' },
+    timeoutMs: {
+      doc: 'a run still going after this long is reported as failed (in aws mode: and Glue is asked to stop it); 0: local mode 30 minutes, aws mode etl.glueTimeoutMinutes plus 20 minutes (the run’s start-up and its wait for resources, which Glue’s Timeout does not count); in aws mode at least that',
+      format: 'non-negative-int',
+      default: 0,
+      env: 'KAFKALAKE_ETL_TIMEOUT_MS',
+    },
+    glueTimeoutMinutes: {
+      doc: 'aws mode: the Timeout of each Glue job run (StartJobRun, 1..10080 minutes): Glue stops a run that consumed resources this long',
+      format: 'positive-int',
+      default: 30,
+      env: 'KAFKALAKE_ETL_GLUE_TIMEOUT_MINUTES',
+    },
     specDir: { doc: 'the directory of the job specs, one JSON file per lake table', format: 'non-empty-string', default: 'glue/tables', env: 'KAFKALAKE_ETL_SPEC_DIR' },
     pollIntervalMs: { doc: 'aws mode: how often GetJobRun is polled', format: 'positive-int', default: 15000, env: 'KAFKALAKE_ETL_POLL_INTERVAL_MS' },
     lockTtlMs: {
@@ -341,7 +352,9 @@ export interface Config {
   etl: {
     cron: string;
     jobName: string;
+    /** the effective limit: never 0 after loadConfig */
     timeoutMs: number;
+    glueTimeoutMinutes: number;
     specDir: string;
     pollIntervalMs: number;
     lockTtlMs: number;

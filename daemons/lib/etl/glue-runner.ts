@@ -54,7 +54,10 @@ export interface GlueRunnerDeps {
   specs: TableSpec[];
   job: string;
   log: Logger;
+  /** our limit on the whole run: start-up, waiting for resources and Glue's Timeout (config: at least glueTimeoutMinutes + 20 min) */
   timeoutMs: number;
+  /** the run's Timeout sent with StartJobRun (overrides the job definition's), minutes; undefined: the job's */
+  glueTimeoutMinutes?: number;
   pollIntervalMs: number;
   lockTtlMs: number;
   sleep?: (ms: number) => Promise<unknown>;
@@ -71,7 +74,13 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
       try {
         let runId: string;
         try {
-          const r = await glue.send(new StartJobRunCommand({ JobName: job, Arguments: glueArguments(deps.specs, deps.store.root, job) }));
+          const r = await glue.send(new StartJobRunCommand({
+              JobName: job,
+              Arguments: glueArguments(deps.specs, deps.store.root, job),
+              // Glue's Timeout "overrides the timeout value set in the parent job" and counts only the time
+              // the run consumes resources: our timeoutMs, which also counts start-up and queueing, is longer
+              ...(deps.glueTimeoutMinutes !== undefined ? { Timeout: deps.glueTimeoutMinutes } : {}),
+            }));
           runId = r.JobRunId ?? '';
         } catch (err) {
           throw wrap(err, where, `StartJobRun of Glue job ${job} failed`);

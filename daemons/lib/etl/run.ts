@@ -29,6 +29,7 @@ export async function runEtl(config: Readonly<Config>, log: Logger): Promise<Etl
         job: config.etl.jobName,
         log: elog,
         timeoutMs: config.etl.timeoutMs,
+        glueTimeoutMinutes: config.etl.glueTimeoutMinutes,
         pollIntervalMs: config.etl.pollIntervalMs,
         lockTtlMs: lockTtl(config),
       }).run();
