@@ -17,6 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { KafkalakeError, wrap } from '../errors.js';
+import { withRetry } from '../retry.js';
 
 export interface StoredObject {
   key: string;
@@ -31,8 +32,8 @@ export interface PutOptions {
 }
 
 export class PreconditionError extends KafkalakeError {
-  constructor(where: string) {
-    super('the object changed or exists (conditional write refused)', { where });
+  constructor(where: string, cause?: unknown) {
+    super('the object changed or exists (conditional write refused)', { where, ...(cause !== undefined ? { cause } : {}) });
     this.name = 'PreconditionError';
   }
 }
@@ -57,6 +58,46 @@ export interface ObjectStore {
 function isPrecondition(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
+/**
+ * S3's 409 ConditionalRequestConflict: a conditional write raced another operation on the key. PutObject's
+ * reference (If-None-Match, If-Match): "If a conflicting operation occurs during the upload S3 returns a 409
+ * ConditionalRequestConflict response. On a 409 failure you should retry the upload." The twin never answers
+ * it (moto serialises requests), so test/integration/store-conflict.test.ts injects it in front of the twin.
+ */
+function isConflict(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'ConditionalRequestConflict' || e?.Code === 'ConditionalRequestConflict' || e?.$metadata?.httpStatusCode === 409;
+}
+
+/** Retries of a conditional request S3 answered 409 (each retry is still conditional, so it is safe). */
+export const CONFLICT_RETRIES = { retries: 4, minTimeoutMs: 100, maxTimeoutMs: 2_000 } as const;
+
+/**
+ * Send a conditional request, retrying it (bounded) while S3 answers 409 ConditionalRequestConflict; a
+ * conflict that outlasts the retries is a lost race (PreconditionError): the caller re-reads and decides.
+ * Any other failure is returned to the caller's own handling untouched (the SDK already retried it).
+ */
+async function conditional<T>(where: string, send: () => Promise<T>): Promise<T> {
+  let other: { err: unknown } | undefined;
+  try {
+    return await withRetry(
+      async () => {
+        try {
+          return await send();
+        } catch (err) {
+          if (isConflict(err)) throw new KafkalakeError('S3 answered 409 ConditionalRequestConflict', { where, retriable: true, cause: err });
+          other = { err };
+          throw new KafkalakeError('not a conflict', { where, retriable: false, cause: err });
+        }
+      },
+      { what: 'a conditional write S3 found in conflict', where, ...CONFLICT_RETRIES },
+    );
+  } catch (err) {
+    if (other) throw other.err;
+    throw new PreconditionError(where, err);
+  }
 }
 
 function isMissing(err: unknown): boolean {
@@ -109,8 +150,8 @@ export function s3Store(s3: S3Client, bucket: string): ObjectStore {
       }
     },
     async put(key, body, opts = {}) {
-      try {
-        const r = await s3.send(
+      const send = () =>
+        s3.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -119,8 +160,11 @@ export function s3Store(s3: S3Client, bucket: string): ObjectStore {
             ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}),
           }),
         );
+      try {
+        const r = opts.ifNoneMatch || opts.ifMatch ? await conditional(where(key), send) : await send();
         return { etag: r.ETag ?? '' };
       } catch (err) {
+        if (err instanceof PreconditionError) throw err;
         if (isPrecondition(err) || (opts.ifMatch && isMissing(err))) throw new PreconditionError(where(key));
         throw wrap(err, where(key), 'cannot write');
       }
@@ -129,9 +173,11 @@ export function s3Store(s3: S3Client, bucket: string): ObjectStore {
       await this.put(key, await readFile(file));
     },
     async delete(key, opts = {}) {
+      const send = () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}) }));
       try {
-        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}) }));
+        await (opts.ifMatch ? conditional(where(key), send) : send());
       } catch (err) {
+        if (err instanceof PreconditionError) throw err;
         if (isPrecondition(err)) throw new PreconditionError(where(key));
         if (isMissing(err)) return;
         throw wrap(err, where(key), 'cannot delete');
