@@ -48,6 +48,8 @@ SPARK_TYPES = {
 STAGING_OBJECT = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/([^/]+)\+(\d+)\+(\d{20})\+(\d{20})\.jsonl\.gz$")
 # how long before a listing a staging object may have been named and still land after it
 LIST_MARGIN = datetime.timedelta(days=1)
+# what Hadoop's S3 filesystems (EMRFS) write for a "directory": no data, passed over by every listing
+FOLDER_MARKER = "_$folder$"
 
 
 def parse_args(argv):
@@ -104,7 +106,7 @@ class Store:
             raise
         while it.hasNext():
             key = self.key_of(it.next().getPath().toString())
-            if key.startswith(prefix):
+            if key.startswith(prefix) and not key.endswith(FOLDER_MARKER):
                 out.append(key)
         return sorted(out)
 
@@ -119,6 +121,8 @@ class Store:
             raise
         for st in statuses:
             key = self.key_of(st.getPath().toString())
+            if key.endswith(FOLDER_MARKER):
+                continue
             out.append(key + "/" if st.isDirectory() else key)
         return sorted(out)
 
@@ -141,7 +145,10 @@ class Store:
 
     def move(self, src_qualified, key):
         dst = self.path(key)
-        self.fs.mkdirs(dst.getParent())
+        if not self.url(key).startswith("s3"):
+            # a local filesystem needs the parent to rename into; S3 needs no directories, and mkdirs on
+            # s3:// (EMRFS on Glue) writes a `<dir>_$folder$` object that the crawler and listings would see
+            self.fs.mkdirs(dst.getParent())
         if self.fs.exists(dst):
             self.fs.delete(dst, False)
         if not self.fs.rename(self.Path(src_qualified), dst):

@@ -9,6 +9,7 @@ import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Clien
 import { gunzipSync } from 'node:zlib';
 import type { Producer } from 'kafkajs';
 import { KafkalakeError, wrap } from '../lib/errors.js';
+import { isFolderMarker } from '../lib/etl/store.js';
 import { DLQ_DIR, type ObjectName, parseKey } from './naming.js';
 import { type DeadLetter, type Reason, toLine } from './records.js';
 
@@ -32,7 +33,7 @@ async function listKeys(d: DlqDeps, prefix: string): Promise<Array<{ key: string
   const out: Array<{ key: string; size: number }> = [];
   try {
     for await (const page of paginateListObjectsV2({ client: d.s3 }, { Bucket: d.bucket, Prefix: prefix })) {
-      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+      for (const o of page.Contents ?? []) if (o.Key && !isFolderMarker(o.Key)) out.push({ key: o.Key, size: o.Size ?? 0 });
     }
   } catch (err) {
     throw wrap(err, `s3://${d.bucket}/${prefix}`, `cannot list the DLQ s3://${d.bucket}/${prefix}`);

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { wrap } from '../errors.js';
+import { isFolderMarker } from '../etl/store.js';
 
 export interface ObjectInfo {
   key: string;
@@ -42,7 +43,7 @@ export function bucketOf(s3: S3Client, name: string): Bucket {
     const folders: string[] = [];
     try {
       for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: name, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) })) {
-        for (const o of page.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') });
+        for (const o of page.Contents ?? []) if (o.Key && !isFolderMarker(o.Key)) objects.push({ key: o.Key, size: o.Size ?? 0, etag: (o.ETag ?? '').replace(/"/g, '') });
         for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
       }
     } catch (err) {

@@ -19,6 +19,12 @@ import {
 import { KafkalakeError, wrap } from '../errors.js';
 import { withRetry } from '../retry.js';
 
+/**
+ * Hadoop's S3 filesystems (EMRFS on Glue, s3n) write an empty `<dir>_$folder$` object when asked to make
+ * a directory. S3 has no directories: such keys are no data, and every listing of ours passes over them.
+ */
+export const isFolderMarker = (key: string): boolean => key.endsWith('_$folder$');
+
 export interface StoredObject {
   key: string;
   size: number;
@@ -120,7 +126,7 @@ export function s3Store(s3: S3Client, bucket: string): ObjectStore {
     async list(prefix, startAfter) {
       const out: StoredObject[] = [];
       await pages({ Prefix: prefix, ...(startAfter ? { StartAfter: startAfter } : {}) }, (page) => {
-        for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+        for (const o of page.Contents ?? []) if (o.Key && !isFolderMarker(o.Key)) out.push({ key: o.Key, size: o.Size ?? 0 });
       });
       return out;
     },
@@ -204,7 +210,7 @@ export function dirStore(dir: string): ObjectStore {
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(path.join(d, e.name), r, out);
-      else if (e.isFile()) out.push({ key: r, size: (await stat(path.join(d, e.name))).size });
+      else if (e.isFile() && !isFolderMarker(r)) out.push({ key: r, size: (await stat(path.join(d, e.name))).size });
     }
   }
   const store: ObjectStore = {
