@@ -94,6 +94,7 @@ test.serial('a first poll that still sees READY with the previous crawl is not t
   const name = await crawledOnce();
   const p = await staleProxy(2);
   try {
+    await p.glue.send(new GetCrawlerCommand({ Name: name })); // what the proxy replays after the start
     const report = await createGlueCrawlerRunner({ glue: p.glue, name, pollIntervalMs: 10, timeoutMs: 30_000, log }).run();
     t.is(p.served, 2, 'the runner was shown the previous crawl twice');
     t.is(report.status, 'COMPLETED', 'this crawl’s status, not the previous one’s FAILED');
