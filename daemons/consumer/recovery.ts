@@ -5,6 +5,7 @@
 // next batch at exactly that offset, so the DLQ object is rewritten under the same name (no duplicate).
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { wrap } from '../lib/errors.js';
+import { isFolderMarker } from '../lib/etl/store.js';
 import { type ObjectName, parseKey, partitionPrefix, topicPrefix } from './naming.js';
 
 export interface Position {
@@ -25,7 +26,7 @@ async function listAll(deps: RecoveryDeps, prefix: string, delimiter?: string): 
   const prefixes: string[] = [];
   try {
     for await (const page of paginateListObjectsV2({ client: deps.s3 }, { Bucket: deps.bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) })) {
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+      for (const o of page.Contents ?? []) if (o.Key && !isFolderMarker(o.Key)) keys.push(o.Key);
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
     }
   } catch (err) {

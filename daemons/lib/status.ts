@@ -8,6 +8,7 @@ import { alarmsFromConfig, describeAlarms, evaluateAlarms, evaluatesAlarms } fro
 import { createAwsClients } from './aws.js';
 import type { Config } from './config/index.js';
 import { oneLine } from './errors.js';
+import { isFolderMarker } from './etl/store.js';
 import { createKafka } from './kafka.js';
 import { measureLagOnce, type PartitionLag } from './lag.js';
 import type { Logger } from './log.js';
@@ -89,16 +90,33 @@ async function metricSeries(cw: CloudWatchClient, queries: MetricDataQuery[], st
   return out;
 }
 
-async function newestKey(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; at: Date } | null> {
+/** the newest object under prefix (folder markers are no data) */
+export async function newestKey(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; at: Date } | null> {
   // dt=YYYY-MM-DD folders sort by date: the newest objects are under the last one
   const dts = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/' }));
   const last = (dts.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').sort().pop();
   if (!last) return null;
   let best: { key: string; at: Date } | null = null;
   for await (const r of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: last })) {
-    for (const o of r.Contents ?? []) if (o.Key && o.LastModified && (!best || o.LastModified > best.at)) best = { key: o.Key, at: o.LastModified };
+    for (const o of r.Contents ?? []) if (o.Key && !isFolderMarker(o.Key) && o.LastModified && (!best || o.LastModified > best.at)) best = { key: o.Key, at: o.LastModified };
   }
   return best;
+}
+
+/** the objects under prefix, at most 10 pages (10,000 objects): beyond that the count says "or more" */
+export async function countObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ objects: number; truncated: boolean }> {
+  let objects = 0;
+  let pages = 0;
+  let truncated = false;
+  for await (const r of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
+    // not KeyCount: folder markers are no data
+    objects += (r.Contents ?? []).filter((o) => o.Key && !isFolderMarker(o.Key)).length;
+    if (++pages === 10 && r.IsTruncated) {
+      truncated = true;
+      break;
+    }
+  }
+  return { objects, truncated };
 }
 
 export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
@@ -185,22 +203,7 @@ export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
         });
       })(),
     );
-    const dlq = settle(
-      (async () => {
-        // at most 10 pages (10,000 objects): beyond that the count says "or more"
-        let objects = 0;
-        let pages = 0;
-        let truncated = false;
-        for await (const r of paginateListObjectsV2({ client: aws.s3 }, { Bucket: c.aws.bucket, Prefix: `${staging}/_dlq/${topic}/` })) {
-          objects += r.KeyCount ?? r.Contents?.length ?? 0;
-          if (++pages === 10 && r.IsTruncated) {
-            truncated = true;
-            break;
-          }
-        }
-        return { objects, truncated };
-      })(),
-    );
+    const dlq = settle(countObjects(aws.s3, c.aws.bucket, `${staging}/_dlq/${topic}/`));
     const alarms = settle(
       (async () => {
         const here = evaluatesAlarms(c);

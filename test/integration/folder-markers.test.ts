@@ -6,6 +6,8 @@ import { createAwsClients } from '../../daemons/lib/aws.js';
 import { bucketOf } from '../../daemons/lib/catalog/objects.js';
 import { listDlq } from '../../daemons/consumer/dlq.js';
 import { isFolderMarker, s3Store } from '../../daemons/lib/etl/store.js';
+import { countObjects, newestKey } from '../../daemons/lib/status.js';
+import { newestObject } from '../../daemons/consumer/recovery.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -19,6 +21,10 @@ test.before(async () => {
   for (const k of ['datalake_$folder$', 'datalake/t_$folder$', 'datalake/t/year=2020_$folder$', 'staging/_dlq/t/dt=2026-01-01_$folder$', 'staging/t/dt=2026-01-01_$folder$']) await put(k, '');
   await put('datalake/t/year=2020/part-0.parquet', 'x');
   await put('staging/_dlq/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz', 'x');
+  await put('staging/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz', 'x');
+  // S3's LastModified has whole seconds: the markers below are the newest objects
+  await new Promise((r) => setTimeout(r, 1100));
+  for (const k of ['staging/_dlq/t/dt=2026-01-01/partition=0_$folder$', 'staging/t/dt=2026-01-01/partition=0_$folder$']) await put(k, '');
 });
 test.after.always(async () => {
   aws?.destroy();
@@ -33,7 +39,7 @@ test('the marker test', (t) => {
 test('the ETL store’s listings pass over folder markers', async (t) => {
   const store = s3Store(aws.s3, bucket);
   t.deepEqual((await store.list('datalake')).map((o) => o.key), ['datalake/t/year=2020/part-0.parquet']);
-  t.deepEqual((await store.list('staging/t/')).map((o) => o.key), []);
+  t.deepEqual((await store.list('staging/t/')).map((o) => o.key), ['staging/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz']);
 });
 
 test('the crawler’s and reports’ bucket listing passes over folder markers', async (t) => {
@@ -47,4 +53,14 @@ test('the crawler’s and reports’ bucket listing passes over folder markers',
 test('the DLQ listing passes over folder markers', async (t) => {
   const all = await listDlq({ s3: aws.s3, bucket, prefix: 'staging' });
   t.deepEqual(all.map((o) => o.key), ['staging/_dlq/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz']);
+});
+
+test('status: the newest staging object and the DLQ count pass over folder markers', async (t) => {
+  t.is((await newestKey(aws.s3, bucket, 'staging/t/'))?.key, 'staging/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz');
+  t.deepEqual(await countObjects(aws.s3, bucket, 'staging/_dlq/t/'), { objects: 1, truncated: false });
+});
+
+test('the consumer’s recovery passes over folder markers', async (t) => {
+  const n = await newestObject({ s3: aws.s3, bucket, prefix: 'staging' }, 't', 0);
+  t.is(n?.last, 2);
 });
