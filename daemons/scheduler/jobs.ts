@@ -35,13 +35,20 @@ function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (repor
   };
 }
 
+/**
+ * How much longer the scheduler waits than a job's own runner: the runner's timeout (etl.timeoutMs,
+ * crawl.timeoutMs, reports.timeoutMs) fires first and stops the work where it runs (BatchStopJobRun,
+ * StopCrawler, StopQueryExecution) and releases the ETL lock; the scheduler's abort is the last resort.
+ */
+export const RUNNER_STOP_MARGIN_MS = 60_000;
+
 /** The jobs of the table that exist; a missing one is logged and left out. */
 export function buildJobs(deps: JobsDeps): Job[] {
   const { config, log } = deps;
   const find = (name: string) => deps.runJobs.find((j) => j.name === name);
   const jobs: Job[] = [];
   const etl = find('etl');
-  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, timeoutMs: config.etl.timeoutMs, run: adapter(etl, deps, [], etlChanged) });
+  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
   else log.warn('no etl job in the run table: not scheduled');
   const crawl = find('crawl');
   if (crawl) {
@@ -50,7 +57,7 @@ export function buildJobs(deps: JobsDeps): Job[] {
       kind: 'crawl',
       cron: config.crawl.cron,
       ...(etl ? { dependsOn: 'etl' } : {}),
-      timeoutMs: config.scheduler.crawlTimeoutMs,
+      timeoutMs: config.crawl.timeoutMs + RUNNER_STOP_MARGIN_MS,
       run: adapter(crawl, deps, [], () => true),
     });
   } else log.warn('no crawl job in the run table: not scheduled');
@@ -71,7 +78,7 @@ export function buildJobs(deps: JobsDeps): Job[] {
       cron,
       group: 'reports',
       ...(crawl ? { dependsOn: 'crawl' } : {}),
-      timeoutMs: config.reports.timeoutMs + 60_000, // the query's own timeout stops it first
+      timeoutMs: config.reports.timeoutMs + RUNNER_STOP_MARGIN_MS,
       run: adapter(report, deps, [r.name], () => false),
     });
   }

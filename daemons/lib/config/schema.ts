@@ -254,7 +254,6 @@ export const schema = {
     retryMinMs: { doc: 'first backoff before retrying a job run (doubles, jittered)', format: 'positive-int', default: 2000, env: 'KAFKALAKE_SCHEDULER_RETRY_MIN_MS' },
     retryMaxMs: { doc: 'longest backoff between attempts of a job run', format: 'positive-int', default: 60000, env: 'KAFKALAKE_SCHEDULER_RETRY_MAX_MS' },
     catchUp: { doc: 'run a schedule missed while the scheduler was down once at start', format: 'bool', default: true, env: 'KAFKALAKE_SCHEDULER_CATCH_UP' },
-    crawlTimeoutMs: { doc: 'a crawl still going after this long is aborted and reported as failed', format: 'positive-int', default: 900000, env: 'KAFKALAKE_SCHEDULER_CRAWL_TIMEOUT_MS' },
     lagIntervalMs: {
       doc: 'how often the scheduler measures the consumer group lag from Kafka (metric ConsumerGroupLag, which the lag alarm watches); 0: never',
       format: 'non-negative-int',
@@ -395,7 +394,6 @@ export interface Config {
     retryMinMs: number;
     retryMaxMs: number;
     catchUp: boolean;
-    crawlTimeoutMs: number;
     lagIntervalMs: number;
     evaluateAlarms: 'auto' | 'on' | 'off';
     alarmIntervalMs: number;

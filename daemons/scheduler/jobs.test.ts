@@ -1,0 +1,30 @@
+// The scheduler's limit on a job run outlasts the job's own: the runner times out first and stops the work
+// where it runs (Glue's BatchStopJobRun, StopCrawler, Athena's StopQueryExecution) and releases the ETL
+// lock; were the scheduler first, it would abort the runner mid-poll and leave the Glue run going.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import type { RunJob } from '../cli/run.js';
+import { loadConfig } from '../lib/config/index.js';
+import { createLogger } from '../lib/log.js';
+import { buildJobs, RUNNER_STOP_MARGIN_MS } from './jobs.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-jobs-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+const log = createLogger({ daemon: 'test', level: 'error', stream: process.stderr });
+const runJob = (name: string): RunJob => ({ name, summary: name, run: async () => ({ report: null, lines: [] }) });
+
+for (const mode of ['local', 'aws'] as const) {
+  test(`${mode} mode: each scheduled job's limit is its runner's timeout plus the stop margin`, (t) => {
+    const file = path.join(dir, `${mode}.json`);
+    writeFileSync(file, JSON.stringify({ mode, aws: { bucket: 'b' }, crawl: { timeoutMs: 2_400_000 } }));
+    const { config } = loadConfig({ file, env: {} });
+    const jobs = buildJobs({ config, log, runJobs: ['etl', 'crawl', 'report'].map(runJob), reports: [{ name: 'daily', description: '', schedule: '0 6 * * *', file: 'daily.sql' }] });
+    const limit = (name: string) => jobs.find((j) => j.name === name)?.timeoutMs;
+    t.is(limit('etl'), config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS);
+    t.is(limit('crawl'), config.crawl.timeoutMs + RUNNER_STOP_MARGIN_MS);
+    t.is(limit('report-daily'), config.reports.timeoutMs + RUNNER_STOP_MARGIN_MS);
+    t.true(RUNNER_STOP_MARGIN_MS >= 30_000, 'time for a stop call and the lock release');
+  });
+}
