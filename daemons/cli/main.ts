@@ -5,10 +5,6 @@ import { oneLine } from '../lib/errors.js';
 import { COMMANDS, helpText } from './commands.js';
 import { UsageError } from './usage-error.js';
 
-// The AWS SDK prints a multi-line NodeVersionSupportWarning on node < 22 into every daemon's journal. The
-// locked SDK versions support node 20; the note about node 22 for future SDK releases is in the docs.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {

