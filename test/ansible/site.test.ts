@@ -95,7 +95,11 @@ test.serial('verify — services active and enabled, units hardened, secrets 060
     t.not(s.User, '', u);
     t.not(s.User, 'root', u);
   }
-  const consumer = await host.show('kafkalake-consumer', ['TimeoutStopUSec', 'Restart', 'User', 'FragmentPath']);
+  const consumer = await host.show('kafkalake-consumer', ['TimeoutStopUSec', 'Restart', 'User', 'FragmentPath', 'ExecStart']);
+  // the node the unit runs is Node.js 24 (kafkalake_node_version)
+  const node = /path=(\S+)/.exec(consumer.ExecStart ?? '')?.[1] ?? '';
+  t.regex(node, /\/bin\/node$/, consumer.ExecStart);
+  t.regex((await host.ssh(`${node} --version`)).trim(), /^v24\./);
   t.is(consumer.TimeoutStopUSec, `${TIMEOUT_STOP_SEC}s`);
   t.is(consumer.Restart, 'on-failure');
   t.is(consumer.User, 'kafkalake');

@@ -5,21 +5,32 @@
 #   glue/ and the producer's dataset (daemons/producer/data).
 # The tarball is reproducible (sorted, fixed owners and times, gzip -n), so an unchanged tree gives the
 # same bytes and the hosts see no change. Prints "changed" or "unchanged" as its last line.
-# Usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD(true|false)
+# Native modules (the optional librdkafka client) are built for one Node.js major: the bundle is refused
+# when node_modules was built for another major than the hosts run (HOST_NODE_VERSION).
+# Usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD(true|false) [HOST_NODE_VERSION]
 set -eu
 SRC=$(cd "${1:?usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD}" && pwd)
 OUT=${2:?usage: build-bundle.sh SOURCE_DIR OUT.tar.gz BUILD}
 BUILD=${3:-false}
+HOST_NODE=${4:-}
 fail() { printf 'build-bundle: %s\n' "$*" >&2; exit 1; }
 cd "$SRC"
 if [ "$BUILD" = true ]; then
   # npm install, not npm ci: npm 11 writes locks its own npm ci rejects (see daemons/local/setup.sh)
   # CKJS_LINKING=dynamic: the optional librdkafka client builds against the system OpenSSL/zlib (see setup.sh)
   CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed in $SRC"
+  node --version >node_modules/.kafkalake-node
   npx --no-install tsc -p tsconfig.json >&2 || fail "the TypeScript build failed in $SRC"
 fi
 [ -f dist/daemons/cli/main.js ] || fail "$SRC/dist/daemons/cli/main.js is missing: build first (npm ci && npx tsc -p .) or set kafkalake_build: true"
 [ -f node_modules/.package-lock.json ] || fail "$SRC/node_modules is missing: run npm ci first"
+if [ -n "$HOST_NODE" ] && [ -d node_modules/@confluentinc/kafka-javascript/build ]; then
+  # written by daemons/local/setup.sh and by the build above: the node the native modules were built with
+  built=$(cat node_modules/.kafkalake-node 2>/dev/null || echo unknown)
+  built_major=${built#v}
+  built_major=${built_major%%.*}
+  [ "$built_major" = "${HOST_NODE%%.*}" ] || fail "$SRC/node_modules was built with node $built, the hosts run Node.js $HOST_NODE (kafkalake_node_version): its native modules would not load there; rebuild with that major (npm run setup provides Node.js 24 in .kafkalake/node) or set kafkalake_build: true on a control node running it"
+fi
 
 PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data"
 present=""
