@@ -1,5 +1,6 @@
 // The kafkajs client, built from config, logging through our logger.
 import { readFileSync } from 'node:fs';
+import './kafkajs-timeout.js';
 import { Kafka, type KafkaConfig, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';

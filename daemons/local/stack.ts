@@ -1,6 +1,7 @@
 // The local stack: real ZooKeeper and Kafka from the Maven Central jars, and moto's server as the AWS
 // twin, on one host address with data under the state dir. Children of the caller (kafkalake up, tests)
 // or detached with pid files (kafkalake stack start|stop).
+import '../lib/kafkajs-timeout.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkalakeError, oneLine } from '../lib/errors.js';
 import { closeAll } from '../lib/lifecycle.js';
