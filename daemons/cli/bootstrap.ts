@@ -4,7 +4,7 @@
 // A second run changes nothing and says so. Each step is a row of STEPS: add one to add a resource.
 import { CreateDatabaseCommand, GetDatabaseCommand } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { ddlTableInput, loadDdl } from '../lib/catalog/ddl.js';
+import { DDL_DIR, ddlTableInput, loadDdl } from '../lib/catalog/ddl.js';
 import { glueCatalog } from '../lib/catalog/glue-catalog.js';
 import { alarmsFromConfig, describeAlarms, putAlarms } from '../lib/alarms.js';
 import { type AwsClients, createAwsClients } from '../lib/aws.js';
@@ -22,7 +22,6 @@ export interface BootstrapStep {
 }
 
 /** the table definitions (Athena DDL); the ones headed "-- bootstrap: create" are made here */
-export const DDL_DIR = 'sql/ddl';
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 

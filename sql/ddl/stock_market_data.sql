@@ -1,5 +1,6 @@
 -- name: stock_market_data
--- description: The Parquet lake the ETL writes (glue/tables/stock_market_data.json), for users who create the table without the crawler. Replace ${BUCKET}; then load the partitions with MSCK REPAIR TABLE stock_market_data (or let the crawler add them).
+-- description: The Parquet lake the ETL writes (glue/tables/stock_market_data.json); the ETL registers its partitions and moves them to new generations itself (protocol v3, glue/README.md). Replace ${BUCKET} to create it by hand.
+-- bootstrap: create
 -- Same shape as the crawler writes: partition key year as string (folder names), Snappy Parquet, ParquetHiveSerDe.
 CREATE EXTERNAL TABLE IF NOT EXISTS stock_market_data (
   `index` string,

@@ -1,7 +1,7 @@
 // Crash test of the local ETL: `kafkalake run etl` (a child process, DuckDB on the twin) SIGKILLed at
 // random moments while it merges, ten times, with new staging objects (and re-staged duplicates)
 // arriving between runs; then one run to the end. The lake must be exactly the CSV: every row once,
-// one file per partition (no stale or duplicate files), the bookmark naming every staging object,
+// each partition's current location holding exactly its manifest's files (no stray of a killed run), the bookmark naming every staging object,
 // the lock released and no work dir left behind.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,6 +10,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { createAwsClients } from '../../daemons/lib/aws.js';
+import { glueCatalog } from '../../daemons/lib/catalog/glue-catalog.js';
+import { locationFiles, readManifest } from '../../daemons/lib/etl/lake.js';
+import { loadSpecs } from '../../daemons/lib/etl/spec.js';
 import { isMerged, parseStagingKey, readBookmark } from '../../daemons/lib/etl/state.js';
 import { s3Store } from '../../daemons/lib/etl/store.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
@@ -19,6 +22,7 @@ import { CSV, csvRecords, stager } from './etl-staging.js';
 
 const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
 const JOB = 'kafkalake-etl';
+const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
 let stack: TestStack;
 const dirs: string[] = [];
 
@@ -104,6 +108,7 @@ test('SIGKILLed 10 times at random moments while merging, rerun each time: the l
     const lake = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-etl-crash-lake-'));
     dirs.push(lake);
     await copyPrefix(store, lake, 'datalake/');
+    await copyPrefix(store, lake, '_state/lake/');
     const db = await duck();
     try {
       const cols = 'index, trade_date, open, high, low, close, adj_close, volume, close_usd';
@@ -118,9 +123,17 @@ test('SIGKILLed 10 times at random moments while merging, rerun each time: the l
     } finally {
       db.close();
     }
-    const files = readdirSync(path.join(lake, 'datalake', 'stock_market_data'), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet'));
-    t.is(files.length, 57, 'one file per year partition, nothing stale');
-    t.true(files.every((f) => /^year=\d{4}\/part-00000\.snappy\.parquet$/.test(f)));
+    // each partition's current location holds exactly its manifest's files (no stray of a killed run),
+    // and the catalog points at it
+    const catalog = glueCatalog(aws.glue, 'kafkalake');
+    const years = [...new Set(records.map((r) => String(r.date).slice(0, 4)))].sort();
+    t.is(years.length, 57);
+    for (const year of years) {
+      const m = await readManifest(store, spec, { year });
+      t.truthy(m, `year ${year} has a manifest`);
+      t.deepEqual((await locationFiles(store, m!.location)).map((o) => o.key.slice(m!.location.length)), m!.files.map((f) => f.name), `year ${year}: the location holds the manifest's files`);
+      t.is((await catalog.getPartition('stock_market_data', [year]))?.StorageDescriptor?.Location, `s3://${bucket}/${m!.location}`);
+    }
     const bookmark = await readBookmark(store, JOB);
     const stagedKeys = (await store.list('staging/stock_market_data/')).map((o) => o.key).sort();
     const mark = bookmark.tables.stock_market_data;

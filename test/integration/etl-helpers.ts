@@ -1,6 +1,7 @@
 // What the ETL tests share: running glue/etl_job.py under the venv's real pyspark (local mode, file
 // paths), copying a bucket prefix to a directory, and reading a lake with DuckDB.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -95,4 +96,29 @@ export async function duck() {
   };
 }
 
-export const lakeScan = (dir: string, table = 'stock_market_data') => `read_parquet('${path.join(dir, 'datalake', table)}/*/*.parquet', hive_partitioning = true)`;
+/**
+ * The current files of a lake in a directory, as a reader following the pointers sees them (protocol v3,
+ * glue/README.md): each partition's manifest names its location and files. Paths, sorted.
+ */
+export function currentFiles(dir: string, table = 'stock_market_data'): string[] {
+  const root = path.join(dir, '_state', 'lake', table);
+  let names: string[];
+  try {
+    names = readdirSync(root, { recursive: true }).map(String);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of names.filter((f) => f.endsWith('.json') && !f.startsWith('_retired'))) {
+    const m = JSON.parse(readFileSync(path.join(root, n), 'utf8')) as { location: string; files: { name: string }[] };
+    for (const f of m.files) out.push(path.join(dir, ...m.location.split('/'), f.name));
+  }
+  return out.sort();
+}
+
+/** A DuckDB scan of the current files (with the partition columns from their k=v folders). */
+export function lakeScan(dir: string, table = 'stock_market_data'): string {
+  const files = currentFiles(dir, table);
+  if (files.length === 0) throw new Error(`no lake manifests under ${dir}/_state/lake/${table}`);
+  return `read_parquet([${files.map((f) => `'${f}'`).join(', ')}], hive_partitioning = true)`;
+}

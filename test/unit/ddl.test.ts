@@ -9,8 +9,8 @@ import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 const tables = loadDdl(path.join(PROJECT_ROOT, 'sql/ddl'));
 const byName = (n: string) => tables.find((t) => t.name === n)!;
 
-test('bootstrap creates the staging and DLQ tables; the lake table is left to the crawler', (t) => {
-  t.deepEqual(tables.filter((d) => d.bootstrap).map((d) => d.name), ['dlq_stock_market_data', 'staging_stock_market_data']);
+test('bootstrap creates the staging, DLQ and lake tables (the ETL registers the lake partitions itself)', (t) => {
+  t.deepEqual(tables.filter((d) => d.bootstrap).map((d) => d.name), ['dlq_stock_market_data', 'staging_stock_market_data', 'stock_market_data']);
   t.deepEqual(tables.map((d) => d.name), ['dlq_stock_market_data', 'staging_stock_market_data', 'stock_market_data']);
 });
 

@@ -118,6 +118,7 @@ const SENT: Record<string, Record<string, Use[]>> = {
     BatchCreatePartition: [use('glue', 'glue:BatchCreatePartition', table('stock_market_data'), 'crawler')],
     UpdatePartition: [use('glue', 'glue:UpdatePartition', table('stock_market_data'), 'crawler; compaction moves a partition')],
     GetPartitions: [use('glue', 'glue:GetPartitions', table('stock_market_data'), 'crawler')],
+    GetPartition: [use('glue', 'glue:GetPartition', table('stock_market_data'), 'ETL finds where readers read a partition (protocol v3)')],
   },
   'daemons/lib/alarms.ts': {
     DescribeAlarms: [use('host', 'cloudwatch:DescribeAlarms', alarm('kafkalake-consumer-lag-high'), 'status')],
@@ -138,12 +139,18 @@ const SENT: Record<string, Record<string, Use[]>> = {
     BatchStopJobRun: [use('host', 'glue:BatchStopJobRun', job, 'run etl (aws) timed out: stop the run before the lock is released')],
   },
   'daemons/lib/etl/store.ts': {
+    // CopyObject reads the source and writes the target: both lake files
+    CopyObject: [
+      use('glue', 's3:GetObject', obj(part), 'ETL copies a kept file into a new generation'),
+      use('glue', 's3:PutObject', obj('datalake/stock_market_data/year=2021/_v000001/part-0123456789ab-00001.snappy.parquet'), 'ETL copies a kept file into a new generation'),
+    ],
     ListObjectsV2: [use('host', 's3:ListBucket', bucket, 'ETL lock'), use('glue', 's3:ListBucket', bucket, 'ETL lists staging')],
     GetObject: [
       use('host', 's3:GetObject', obj('_state/kafkalake-etl.lock'), 'ETL lock'),
       use('glue', 's3:GetObject', obj(staged), 'ETL reads staging'),
       use('glue', 's3:GetObject', obj(part), 'ETL rewrites a lake file'),
       use('glue', 's3:GetObject', obj('_state/kafkalake-etl.json'), 'ETL bookmark'),
+      use('glue', 's3:GetObject', obj('_state/lake/stock_market_data/year=2021.json'), 'ETL reads a partition manifest'),
       use('glue', 's3:GetObject', obj('glue/tables/stock_market_data.json'), 'the job reads its table specs'),
       use('glue', 's3:GetObject', obj('glue/scripts/etl_job.py'), 'Glue reads the job script'),
     ],
@@ -151,12 +158,14 @@ const SENT: Record<string, Record<string, Use[]>> = {
       use('host', 's3:PutObject', obj('_state/kafkalake-etl.lock'), 'ETL lock (If-None-Match)'),
       use('glue', 's3:PutObject', obj(part), 'ETL writes the lake'),
       use('glue', 's3:PutObject', obj('_state/kafkalake-etl.json'), 'ETL bookmark'),
+      use('glue', 's3:PutObject', obj('_state/lake/stock_market_data/_retired.json'), 'ETL manifests and retired generations'),
+      use('glue', 's3:PutObject', obj('datalake/stock_market_data/year=2021/_v000001/part-0123456789ab-00000.snappy.parquet'), 'ETL writes a new generation'),
       use('glue', 's3:PutObject', obj('_state/tmp/kafkalake-etl/stock_market_data/u/part-0.parquet'), 'ETL stages its output'),
       use('glue', 's3:PutObject', obj(dlq), 'ETL dead-letters a row'),
     ],
     DeleteObject: [
       use('host', 's3:DeleteObject', obj('_state/kafkalake-etl.lock'), 'ETL lock released'),
-      use('glue', 's3:DeleteObject', obj(part), 'ETL removes a rewritten file'),
+      use('glue', 's3:DeleteObject', obj(part), 'ETL deletes a retired generation'),
       use('glue', 's3:DeleteObject', obj('_state/tmp/kafkalake-etl/stock_market_data/u/part-0.parquet'), 'ETL moves its output'),
     ],
   },

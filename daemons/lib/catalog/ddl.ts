@@ -12,6 +12,9 @@ import type { Compression, Format } from '../../local/crawler/classify.js';
 import { storageDescriptor, type TableModel } from '../../local/crawler/shapes.js';
 import type { Column } from '../../local/crawler/types.js';
 
+/** The table definitions, relative to the project root. */
+export const DDL_DIR = 'sql/ddl';
+
 export interface DdlTable {
   name: string;
   file: string;

@@ -5,6 +5,7 @@ import {
   CreateDatabaseCommand,
   CreateTableCommand,
   GetDatabaseCommand,
+  GetPartitionCommand,
   GetPartitionsCommand,
   GetTableCommand,
   GetTablesCommand,
@@ -111,6 +112,14 @@ export function glueCatalog(glue: GlueClient, database: string) {
         await glue.send(new UpdatePartitionCommand({ DatabaseName: database, TableName: table, PartitionValueList: values, PartitionInput: input }));
       } catch (err) {
         throw wrap(err, where(table), `cannot update partition ${values.join('/')}`);
+      }
+    },
+    async getPartition(table: string, values: string[]): Promise<Partition | undefined> {
+      try {
+        return (await glue.send(new GetPartitionCommand({ DatabaseName: database, TableName: table, PartitionValues: values }))).Partition;
+      } catch (err) {
+        if (notFound(err)) return undefined;
+        throw wrap(err, where(table), `cannot read partition ${values.join('/')}`);
       }
     },
     async getPartitions(table: string): Promise<Partition[]> {

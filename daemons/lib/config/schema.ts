@@ -186,6 +186,12 @@ export const schema = {
     memoryMb: { doc: 'local mode: DuckDB memory limit (it spills to disk beyond it)', format: 'positive-int', default: 1024, env: 'KAFKALAKE_ETL_MEMORY_MB' },
     threads: { doc: 'local mode: DuckDB threads', format: 'positive-int', default: 2, env: 'KAFKALAKE_ETL_THREADS' },
     workDir: { doc: 'local mode: where downloads and spill files go; empty: the system temp dir', format: String, default: '', env: 'KAFKALAKE_ETL_WORK_DIR' },
+    retainMinutes: {
+      doc: 'a lake generation replaced by a rewrite or compaction is deleted this long after (a query that started before the switch still reads it; Athena stops DML queries after 30 minutes)',
+      format: 'non-negative-int',
+      default: 120,
+      env: 'KAFKALAKE_ETL_RETAIN_MINUTES',
+    },
   },
   crawl: {
     cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
@@ -360,6 +366,7 @@ export interface Config {
     memoryMb: number;
     threads: number;
     workDir: string;
+    retainMinutes: number;
   };
   crawl: {
     cron: string;

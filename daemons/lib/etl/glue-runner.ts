@@ -26,8 +26,15 @@ export interface GlueRunReport {
 }
 
 /** The job arguments the PySpark script reads (glue/etl_job.py parses the same names). */
-export function glueArguments(specs: TableSpec[], root: string, job: string): Record<string, string> {
-  return { '--kafkalake_root': root, '--kafkalake_job': job, '--kafkalake_specs': JSON.stringify(specs) };
+export function glueArguments(specs: TableSpec[], root: string, job: string, lake: { database?: string; retainMinutes?: number } = {}): Record<string, string> {
+  return {
+    '--kafkalake_root': root,
+    '--kafkalake_job': job,
+    '--kafkalake_specs': JSON.stringify(specs),
+    // the lake's partitions are registered and switched in this database (protocol v3, glue/README.md)
+    ...(lake.database ? { '--kafkalake_database': lake.database } : {}),
+    ...(lake.retainMinutes !== undefined ? { '--kafkalake_retain_minutes': String(lake.retainMinutes) } : {}),
+  };
 }
 
 /** DPUs per worker of each Glue worker type */
@@ -60,6 +67,10 @@ export interface GlueRunnerDeps {
   glueTimeoutMinutes?: number;
   pollIntervalMs: number;
   lockTtlMs: number;
+  /** the Glue database of the lake table, whose partitions the job registers and switches */
+  database?: string;
+  /** etl.retainMinutes: how long the job keeps a replaced generation */
+  retainMinutes?: number;
   sleep?: (ms: number) => Promise<unknown>;
 }
 
@@ -76,7 +87,7 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
         try {
           const r = await glue.send(new StartJobRunCommand({
               JobName: job,
-              Arguments: glueArguments(deps.specs, deps.store.root, job),
+              Arguments: glueArguments(deps.specs, deps.store.root, job, { ...(deps.database ? { database: deps.database } : {}), ...(deps.retainMinutes !== undefined ? { retainMinutes: deps.retainMinutes } : {}) }),
               // Glue's Timeout "overrides the timeout value set in the parent job" and counts only the time
               // the run consumes resources: our timeoutMs, which also counts start-up and queueing, is longer
               ...(deps.glueTimeoutMinutes !== undefined ? { Timeout: deps.glueTimeoutMinutes } : {}),

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { resolveFromRoot } from '../paths.js';
 import { createLocalEtl, type EtlRunReport } from '../../local/etl/executor.js';
 import { createGlueRunner, type GlueRunReport } from './glue-runner.js';
+import { lakePointer } from './lake-table.js';
 import { loadSpecs } from './spec.js';
 import { s3Store } from './store.js';
 
@@ -32,6 +33,8 @@ export async function runEtl(config: Readonly<Config>, log: Logger): Promise<Etl
         glueTimeoutMinutes: config.etl.glueTimeoutMinutes,
         pollIntervalMs: config.etl.pollIntervalMs,
         lockTtlMs: lockTtl(config),
+        database: config.crawl.database,
+        retainMinutes: config.etl.retainMinutes,
       }).run();
     }
     return await createLocalEtl({
@@ -42,6 +45,8 @@ export async function runEtl(config: Readonly<Config>, log: Logger): Promise<Etl
       memoryMb: config.etl.memoryMb,
       threads: config.etl.threads,
       lockTtlMs: lockTtl(config),
+      retainMinutes: config.etl.retainMinutes,
+      pointerFor: (spec) => lakePointer(aws.glue, config, spec),
       ...(config.etl.workDir ? { workDir: resolveFromRoot(config.etl.workDir) } : {}),
     }).run();
   } finally {
@@ -57,7 +62,9 @@ export function describeEtl(r: EtlReport): string[] {
   const lines = r.tables.map((t) =>
     t.objects === 0
       ? `etl ${t.table}: nothing new to merge`
-      : `etl ${t.table}: ${t.objects} staging objects, ${t.rowsRead} rows read, ${t.rowsRejected} rejected${t.dlqObjects.length ? ` (DLQ: ${t.dlqObjects.length} objects)` : ''}; ${t.partitions.length} partitions rewritten (${t.files} files, ${t.partitionRows} rows)`,
+      : `etl ${t.table}: ${t.objects} staging objects, ${t.rowsRead} rows read, ${t.rowsRejected} rejected${t.dlqObjects.length ? ` (DLQ: ${t.dlqObjects.length} objects)` : ''}; ` +
+        `${t.partitions.length} partitions: ${t.appended.length} appended, ${t.rewritten.length} rewritten (${t.files} files, ${t.rowsWritten} rows written; ${t.filesRead} files read, ${t.filesCopied} copied)` +
+        (t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''),
   );
   return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s`];
 }

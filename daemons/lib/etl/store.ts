@@ -3,11 +3,12 @@
 // Keys are bucket-relative ("staging/...", "datalake/...", "_state/...") in both.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   paginateListObjectsV2,
@@ -58,6 +59,8 @@ export interface ObjectStore {
   download(key: string, file: string): Promise<void>;
   put(key: string, body: Buffer, opts?: PutOptions): Promise<{ etag: string }>;
   upload(key: string, file: string): Promise<void>;
+  /** a copy of the object under another key (S3 CopyObject: server-side, no bytes through us) */
+  copy(from: string, to: string): Promise<void>;
   delete(key: string, opts?: { ifMatch?: string }): Promise<void>;
 }
 
@@ -178,6 +181,13 @@ export function s3Store(s3: S3Client, bucket: string): ObjectStore {
     async upload(key, file) {
       await this.put(key, await readFile(file));
     },
+    async copy(from, to) {
+      try {
+        await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}` }));
+      } catch (err) {
+        throw wrap(err, where(from), `cannot copy to ${where(to)}`);
+      }
+    },
     async delete(key, opts = {}) {
       const send = () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(opts.ifMatch ? { IfMatch: opts.ifMatch } : {}) }));
       try {
@@ -269,6 +279,17 @@ export function dirStore(dir: string): ObjectStore {
     },
     async upload(key, from) {
       await store.put(key, await readFile(from));
+    },
+    async copy(from, to) {
+      const f = file(to);
+      await mkdir(path.dirname(f), { recursive: true });
+      const tmp = `${f}.tmp-${process.pid}`;
+      try {
+        await copyFile(file(from), tmp);
+      } catch (err) {
+        throw wrap(err, where(from), `cannot copy to ${where(to)}`);
+      }
+      await rename(tmp, f);
     },
     async delete(key, opts = {}) {
       if (opts.ifMatch) {

@@ -16,6 +16,7 @@ import { type Bucket, type ObjectInfo, pool } from '../../lib/catalog/objects.js
 import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
 import { KafkalakeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { visibleIn } from '../../lib/etl/lake.js';
 import { type CrawlTarget, excluded, isHidden, place, partitionFolders } from './layout.js';
 import { objectReader, type ReadObject } from './reader.js';
 import { type CrawlState, readState, writeState } from './state.js';
@@ -74,7 +75,9 @@ export function createCrawler(deps: CrawlerDeps) {
       where: `crawler ${deps.name}`,
     });
   }
-  const visible = (t: CrawlTarget, key: string) => !isHidden(key) && !excluded(t, key);
+  // a folder below the target starting with _ or . is hidden (Athena's rule): the ETL's generation folders
+  // (_vNNNNNN/) are found through the partitions it moves, never as partitions of their own
+  const visible = (t: CrawlTarget, key: string) => !isHidden(key) && visibleIn(t.path, key) && !excluded(t, key);
 
   async function listTarget(t: CrawlTarget): Promise<ObjectInfo[]> {
     return (await bucket.list(t.path)).filter((o) => visible(t, o.key));

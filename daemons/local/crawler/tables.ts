@@ -165,6 +165,11 @@ export async function writeTable(a: WriteTableArgs): Promise<void> {
   const presentSet = new Set(present);
   for (const p of [...known]) {
     if (presentSet.has(p)) continue;
+    // a partition the ETL moved to a generation folder (glue/README.md, protocol v3) is the ETL's: its
+    // old folder empties after the retention, which is no deletion
+    const cur = await catalog.getPartition(table, valuesOf(p.split('/')));
+    const loc = cur?.StorageDescriptor?.Location;
+    if (loc && loc.replace(/\/?$/, '/') !== bucket.uri(`${entry.tablePath}${p}/`)) continue;
     known.delete(p);
     if (a.deletes === 'LOG') {
       report.logged.push(`table ${table}: partition ${p} has no objects left (delete behaviour LOG: partition kept)`);

@@ -1,9 +1,9 @@
 // The local ETL executor: runs the job specs with DuckDB in process against the bucket (the twin's
 // S3 in local mode, or a directory). One run: take the lock, read the bookmark, and per table:
 // download the unmerged staging objects, parse and cast them (typedSql), send rejected rows to the
-// DLQ, merge the good rows into the partitions they touch (mergedSql), rewrite those partitions'
-// files under deterministic names, drop files the rewrite made stale, then record the objects in the
-// bookmark. Every step is idempotent, so a crash anywhere is repaired by the next run.
+// DLQ, deduplicate the good rows (batchSql) and write them into the lake by protocol v3 (write.ts:
+// appends, or a copy-on-write generation of the files that may hold a key of the batch), then record
+// the objects in the bookmark. Every step is idempotent, so a crash anywhere is repaired by the next run.
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +14,12 @@ import { pool } from '../../lib/catalog/objects.js';
 import { KafkalakeError, oneLine, wrap } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { TableSpec } from '../../lib/etl/spec.js';
-import { acquireLock, type Bookmark, dlqKey, markMerged, partFile, partitionDir, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
+import { runId } from '../../lib/etl/lake.js';
+import { manifestPointer, type PartitionPointer } from '../../lib/etl/pointer.js';
+import { acquireLock, type Bookmark, dlqKey, markMerged, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
 import type { ObjectStore } from '../../lib/etl/store.js';
-import { affectedPartitionsSql, fileSelectSql, lit, mergedSql, typedSql } from './sql.js';
+import { batchSql, lit, typedSql } from './sql.js';
+import { writeLake } from './write.js';
 
 const gzip = promisify(gzipCb);
 
@@ -27,9 +30,15 @@ export interface TableRunStats {
   rowsRejected: number;
   dlqObjects: string[];
   partitions: string[];
+  /** files written (appended, or a rewrite's new files) */
   files: number;
-  /** rows in the rewritten partitions after the merge */
-  partitionRows: number;
+  rowsWritten: number;
+  /** partitions appended to, and partitions copied-on-write into a new generation */
+  appended: string[];
+  rewritten: string[];
+  filesRead: number;
+  filesCopied: number;
+  retiredDeleted: number;
 }
 
 export interface EtlRunReport {
@@ -52,6 +61,10 @@ export interface LocalEtlDeps {
   /** parallel S3 transfers */
   concurrency?: number;
   now?: () => Date;
+  /** where readers find each partition: the Glue catalog, or (default) the manifests */
+  pointerFor?: (spec: TableSpec) => Promise<PartitionPointer>;
+  /** etl.retainMinutes (default 120) */
+  retainMinutes?: number;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -88,7 +101,7 @@ export function createLocalEtl(deps: LocalEtlDeps) {
 
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
-    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, partitionRows: 0 };
+    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
     const listedAt = deps.now?.() ?? new Date();
     const objects = await unmergedObjects(store, spec, bookmark);
     stats.objects = objects.length;
@@ -147,47 +160,28 @@ WHERE trim(l.line) <> ''`);
       tlog.warn('rows rejected to the DLQ', { rows: stats.rowsRejected, objects: stats.dlqObjects });
     }
 
-    // 4. the partitions touched: their current files, merged with the new rows
-    const affected = await rows(conn, affectedPartitionsSql(spec));
-    const existingDir = path.join(dir, spec.table, 'existing');
-    await mkdir(existingDir, { recursive: true });
-    const existing: { key: string; file: string }[] = [];
-    const current = new Map<string, string[]>();
-    for (const values of affected) {
-      const prefix = partitionDir(spec, values as Record<string, number>);
-      const keys = (await store.list(prefix)).map((o) => o.key).filter((k) => k.endsWith('.parquet') && !k.slice(prefix.length).includes('/'));
-      current.set(prefix, keys);
-      for (const k of keys) existing.push({ key: k, file: path.join(existingDir, `${existing.length}.parquet`) });
-    }
-    await pool(existing, concurrency, (e) => store.download(e.key, e.file));
-    await conn.run(mergedSql(spec, existing.map((e) => e.file)));
-
-    // 5. rewrite each touched partition under deterministic names, then drop what is stale
-    const outDir = path.join(dir, spec.table, 'out');
-    await mkdir(outDir, { recursive: true });
-    for (const values of affected) {
-      const v = values as Record<string, number>;
-      const prefix = partitionDir(spec, v);
-      const where = spec.partitionBy.map((p) => `"${p}" = ${v[p]}`).join(' AND ') || 'true';
-      const fileNos = (await rows(conn, `SELECT DISTINCT _file_no AS n, count(*) OVER (PARTITION BY _file_no) AS c FROM merged WHERE ${where} ORDER BY n`)).map((r) => ({ n: Number(r.n), c: Number(r.c) }));
-      const written: string[] = [];
-      for (const { n, c } of fileNos) {
-        const file = path.join(outDir, `${stats.files}.parquet`);
-        await conn.run(`COPY (${fileSelectSql(spec, v, n)}) TO ${lit(file)} (FORMAT parquet, COMPRESSION snappy)`);
-        const key = prefix + partFile(n);
-        await store.upload(key, file);
-        written.push(key);
-        stats.files++;
-        stats.partitionRows += c;
-      }
-      for (const k of current.get(prefix) ?? []) if (!written.includes(k)) await store.delete(k);
-      stats.partitions.push(prefix.slice(spec.target.prefix.length, -1));
-    }
+    // 4. the lake: appends, or copy-on-write of the files that may hold a key of the batch (protocol v3)
+    await conn.run(batchSql(spec));
+    const pointer = await (deps.pointerFor ?? (async () => manifestPointer()))(spec);
+    const w = await writeLake({
+      conn,
+      store,
+      spec,
+      pointer,
+      run: runId(objects.map((o) => o.key)),
+      dir: path.join(dir, spec.table, 'lake'),
+      retainMs: (deps.retainMinutes ?? 120) * 60_000,
+      now: () => deps.now?.() ?? new Date(),
+      concurrency,
+      log: tlog,
+    });
+    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied, retiredDeleted: w.retiredDeleted });
+    stats.partitions = [...w.appended, ...w.rewritten].sort();
 
     // 6. only now: these objects are merged
     markMerged(bookmark, spec, objects, listedAt);
     await writeBookmark(store, bookmark, deps.now?.());
-    tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, partitions: stats.partitions.length, files: stats.files });
+    tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, appended: stats.appended.length, rewritten: stats.rewritten.length, files: stats.files, filesRead: stats.filesRead });
     return stats;
   }
 

@@ -73,42 +73,86 @@ const derivedExpr = (d: TableSpec['derived'][number]) => `${d.fn}(${ident(d.of)}
 
 export const keyOrder = (spec: TableSpec) => [...spec.businessKey, '_topic', '_partition', '_offset'].map(ident).join(', ');
 
-/**
- * fresh ∪ existing → merged(<columns>, <derived>, _file_no): one row per envelope, then one per
- * business key (latest _offset wins), numbered into files of at most maxRowsPerFile per partition.
- */
-export function mergedSql(spec: TableSpec, existingFiles: string[]): string {
-  const cols = spec.columns.map((c) => ident(c.name)).join(', ');
-  const existing = existingFiles.length
-    ? `\n  UNION ALL SELECT ${spec.columns.map((c) => `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]}) AS ${ident(c.name)}`).join(', ')} FROM read_parquet([${existingFiles.map(lit).join(', ')}])`
-    : '';
+/** u(<columns>) → one row per envelope, then one per business key (latest _offset wins). */
+function dedupSql(spec: TableSpec, u: string): string {
   const bk = spec.businessKey.length
     ? `SELECT * FROM d1 QUALIFY row_number() OVER (PARTITION BY ${spec.businessKey.map(ident).join(', ')} ORDER BY "_offset" DESC, "_partition" DESC, "_topic" DESC) = 1`
     : 'SELECT * FROM d1';
-  const derived = spec.derived.map((d) => `${derivedExpr(d)} AS ${ident(d.name)}`).join(', ');
-  const parts = spec.partitionBy.map(ident).join(', ');
-  return `CREATE OR REPLACE TEMP TABLE merged AS
-WITH u AS (
-  SELECT ${cols} FROM typed WHERE reason IS NULL${existing}
+  return `WITH u AS (
+  ${u}
 ), d1 AS (
   SELECT * FROM u QUALIFY row_number() OVER (PARTITION BY "_topic", "_partition", "_offset" ORDER BY "_timestamp" DESC) = 1
-), d2 AS (
-  ${bk}
-), d3 AS (
-  SELECT *${derived ? `, ${derived}` : ''} FROM d2
 )
-SELECT *, (row_number() OVER (${parts ? `PARTITION BY ${parts} ` : ''}ORDER BY ${keyOrder(spec)}) - 1) // ${spec.target.maxRowsPerFile} AS _file_no FROM d3`;
+${bk}`;
 }
 
-/** The partitions the good rows of this run touch. */
-export function affectedPartitionsSql(spec: TableSpec): string {
-  if (!spec.partitionBy.length) return 'SELECT 1 AS _all';
-  const derived = spec.derived.filter((d) => spec.partitionBy.includes(d.name));
-  return `SELECT DISTINCT ${derived.map((d) => `${derivedExpr(d)} AS ${ident(d.name)}`).join(', ')} FROM typed WHERE reason IS NULL ORDER BY ALL`;
+/** The partition columns as text (folder names and Glue partition values are text). */
+const partitionText = (spec: TableSpec) => spec.derived.filter((d) => spec.partitionBy.includes(d.name)).map((d) => `CAST(${derivedExpr(d)} AS VARCHAR) AS ${ident(d.name)}`);
+
+/** typed → batch(<columns>, <partition columns as text>): the run's good rows, deduplicated. */
+export function batchSql(spec: TableSpec): string {
+  const cols = spec.columns.map((c) => ident(c.name)).join(', ');
+  const parts = partitionText(spec);
+  return `CREATE OR REPLACE TEMP TABLE batch AS
+SELECT *${parts.length ? `, ${parts.join(', ')}` : ''} FROM (
+${dedupSql(spec, `SELECT ${cols} FROM typed WHERE reason IS NULL`)}
+)`;
 }
 
-/** One lake file: the rows of one partition and file number, in key order, without the partition columns. */
-export function fileSelectSql(spec: TableSpec, values: Record<string, string | number>, fileNo: number): string {
-  const where = [...spec.partitionBy.map((p) => `${ident(p)} = ${typeof values[p] === 'number' ? String(values[p]) : lit(String(values[p]))}`), `_file_no = ${fileNo}`].join(' AND ');
-  return `SELECT ${spec.columns.map((c) => ident(c.name)).join(', ')} FROM merged WHERE ${where} ORDER BY ${keyOrder(spec)}`;
+/** The partitions the batch touches, with their row counts. */
+export const batchPartitionsSql = (spec: TableSpec) =>
+  spec.partitionBy.length ? `SELECT ${spec.partitionBy.map(ident).join(', ')}, count(*) AS n FROM batch GROUP BY ALL ORDER BY ALL` : 'SELECT count(*) AS n FROM batch';
+
+/** The batch's rows of one partition. */
+export const partitionWhere = (spec: TableSpec, values: Record<string, string>) => spec.partitionBy.map((p) => `${ident(p)} = ${lit(values[p]!)}`).join(' AND ') || 'true';
+
+/** batch rows of one partition ∪ the rows of the files it rewrites → rw(<columns>), deduplicated. */
+export function rewriteSql(spec: TableSpec, where: string, files: string[]): string {
+  const cols = spec.columns.map((c) => ident(c.name)).join(', ');
+  const existing = files.length
+    ? `\n  UNION ALL SELECT ${spec.columns.map((c) => `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]}) AS ${ident(c.name)}`).join(', ')} FROM read_parquet([${files.map(lit).join(', ')}])`
+    : '';
+  return `CREATE OR REPLACE TEMP TABLE rw AS
+${dedupSql(spec, `SELECT ${cols} FROM batch WHERE ${where}${existing}`)}`;
+}
+
+/** A set of rows (a SELECT with the spec's columns) numbered into files: out(<columns>, _file_no). */
+export function numberedSql(spec: TableSpec, source: string): string {
+  return `CREATE OR REPLACE TEMP TABLE out AS
+SELECT ${spec.columns.map((c) => ident(c.name)).join(', ')}, (row_number() OVER (ORDER BY ${keyOrder(spec)}) - 1) // ${spec.target.maxRowsPerFile} AS _file_no FROM (${source})`;
+}
+
+/** One file of `out`, in key order. */
+export const fileSql = (spec: TableSpec, fileNo: number) => `SELECT ${spec.columns.map((c) => ident(c.name)).join(', ')} FROM out WHERE _file_no = ${fileNo} ORDER BY ${keyOrder(spec)}`;
+
+/** A key column's value as the manifest keeps it (glue/README.md, Formats). */
+function asManifestValue(spec: TableSpec, col: string, agg: string): string {
+  const type = spec.columns.find((c) => c.name === col)?.type;
+  const e = `${agg}(${ident(col)})`;
+  if (type === 'date') return `strftime(${e}, '%Y-%m-%d')`;
+  if (type === 'timestamp') return `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  if (type === 'int' || type === 'bigint') return `CAST(${e} AS BIGINT)`;
+  return e;
+}
+
+/** Per file of `out`: rows and each key column's min and max. */
+export function fileStatsSql(spec: TableSpec, keys: string[]): string {
+  const mm = keys.flatMap((k, i) => [`${asManifestValue(spec, k, 'min')} AS min${i}`, `${asManifestValue(spec, k, 'max')} AS max${i}`]);
+  return `SELECT _file_no, count(*) AS rows, ${mm.join(', ')} FROM out GROUP BY _file_no ORDER BY _file_no`;
+}
+
+/** A manifest value back as a typed SQL literal. */
+export function typedLiteral(spec: TableSpec, col: string, v: string | number | null): string {
+  if (v === null) return 'NULL';
+  const type = spec.columns.find((c) => c.name === col)?.type ?? 'string';
+  return typeof v === 'number' ? `CAST(${String(v)} AS ${DUCK_TYPES[type]})` : `CAST(${lit(v)} AS ${DUCK_TYPES[type]})`;
+}
+
+/**
+ * The files of a partition that may hold a key of the batch: ranges(name, min0, max0, …) joined with the
+ * batch's rows of the partition; a file matches when every key column lies within its min and max.
+ */
+export function matchSql(keys: string[], where: string): string {
+  const within = keys.map((k, i) => `(r.min${i} IS NULL OR b.${ident(k)} >= r.min${i}) AND (r.max${i} IS NULL OR b.${ident(k)} <= r.max${i})`).join(' AND ');
+  return `SELECT DISTINCT r.name FROM ranges r JOIN (SELECT * FROM batch WHERE ${where}) b ON ${within} ORDER BY 1`;
 }

@@ -10,6 +10,7 @@ import type { Table } from '@aws-sdk/client-glue';
 import { type Bucket, parseS3Uri, pool } from '../../lib/catalog/objects.js';
 import type { GlueCatalog } from '../../lib/catalog/glue-catalog.js';
 import { KafkalakeError } from '../../lib/errors.js';
+import { visibleIn } from '../../lib/etl/lake.js';
 import { isHidden } from '../crawler/layout.js';
 import type { Column } from '../crawler/types.js';
 
@@ -60,10 +61,12 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
     if (loc.bucket !== bucket.name) throw new KafkalakeError(`table ${name} is in bucket ${loc.bucket}: the local engine reads ${bucket.name} only`, { where: `glue table ${name}` });
     const partitionKeys = cols(t.PartitionKeys);
     const prefix = loc.key.endsWith('/') || loc.key === '' ? loc.key : `${loc.key}/`;
+    // Athena's listing: a name below the location starting with _ or . is hidden, so are the ETL's
+    // generation folders (_vNNNNNN/) to a reader of an older location
     const listed = (await bucket.list(prefix)).filter((o) => !isHidden(o.key) && o.size > 0);
     let files: SourceFile[];
     if (partitionKeys.length === 0) {
-      files = listed.map((o) => ({ key: o.key, etag: o.etag, values: [], file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) }));
+      files = listed.filter((o) => visibleIn(prefix, o.key)).map((o) => ({ key: o.key, etag: o.etag, values: [], file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) }));
     } else {
       const parts = (await catalog.getPartitions(name))
         .map((p) => ({ loc: parseS3Uri(p.StorageDescriptor?.Location ?? ''), values: p.Values ?? [] }))
@@ -71,7 +74,7 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
         .map((p) => ({ prefix: p.loc.key.endsWith('/') ? p.loc.key : `${p.loc.key}/`, values: p.values }));
       files = [];
       for (const o of listed) {
-        const p = parts.find((q) => o.key.startsWith(q.prefix));
+        const p = parts.find((q) => visibleIn(q.prefix, o.key));
         if (p) files.push({ key: o.key, etag: o.etag, values: p.values, file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) });
       }
     }

@@ -1,0 +1,181 @@
+// The DuckDB executor's write path, protocol v3 (glue/README.md): per partition the batch touches,
+// append its rows as new files when no current file may hold one of its keys, else copy-on-write a new
+// generation (the matched files read and merged, the others copied) and switch the pointer to it; then
+// the manifest. Retired generations are deleted once etl.retainMinutes have passed.
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { pool } from '../../lib/catalog/objects.js';
+import { KafkalakeError } from '../../lib/errors.js';
+import {
+  generationLocation,
+  generationOf,
+  keyColumns,
+  locationFiles,
+  type ManifestFile,
+  nextGeneration,
+  partFileName,
+  partitionFolder,
+  readManifest,
+  readRetired,
+  reconcile,
+  type RetiredGeneration,
+  sameValues,
+  writeManifest,
+  writeRetired,
+} from '../../lib/etl/lake.js';
+import type { Logger } from '../../lib/log.js';
+import type { PartitionPointer } from '../../lib/etl/pointer.js';
+import type { TableSpec } from '../../lib/etl/spec.js';
+import type { ObjectStore } from '../../lib/etl/store.js';
+import { batchPartitionsSql, fileSql, fileStatsSql, ident, lit, matchSql, numberedSql, partitionWhere, rewriteSql, typedLiteral } from './sql.js';
+
+export interface WriteStats {
+  /** partitions whose new rows were appended as new files */
+  appended: string[];
+  /** partitions copied-on-write into a new generation */
+  rewritten: string[];
+  filesWritten: number;
+  rowsWritten: number;
+  /** current files read because they may hold a key of the batch (or were unknown) */
+  filesRead: number;
+  filesCopied: number;
+  retiredDeleted: number;
+}
+
+export interface LakeWriteDeps {
+  conn: DuckDBConnection;
+  store: ObjectStore;
+  spec: TableSpec;
+  pointer: PartitionPointer;
+  /** the run id of this batch (runId over its staging keys) */
+  run: string;
+  /** a fresh directory for this table's local files */
+  dir: string;
+  retainMs: number;
+  now: () => Date;
+  concurrency: number;
+  log: Logger;
+}
+
+async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJS();
+}
+
+const jsonValue = (v: unknown): string | number | null => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : String(v));
+const label = (spec: TableSpec, values: Record<string, string>) => spec.partitionBy.map((p) => `${p}=${values[p]}`).join('/') || '(table)';
+
+/** Delete the retired generations whose time is up (never a partition's current location). */
+export async function expireRetired(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer' | 'retainMs' | 'now' | 'log'>): Promise<number> {
+  const retired = await readRetired(d.store, d.spec);
+  const due = retired.filter((r) => Date.parse(r.retiredAt) + d.retainMs <= d.now().getTime());
+  if (due.length === 0) return 0;
+  let deleted = 0;
+  for (const r of due) {
+    const current = await d.pointer.current(r.values, await readManifest(d.store, d.spec, r.values));
+    if (current === r.location) continue; // entered by a run that crashed before its commit: still live
+    const folder = partitionFolder(d.spec, r.values);
+    const keys = generationOf(folder, r.location) === 0 ? r.files.map((f) => r.location + f) : (await d.store.list(r.location)).map((o) => o.key);
+    for (const k of keys) await d.store.delete(k);
+    deleted += keys.length;
+  }
+  await writeRetired(d.store, d.spec, retired.filter((r) => !due.includes(r)));
+  d.log.info('retired generations deleted', { generations: due.length, files: deleted });
+  return deleted;
+}
+
+/** Write `out` (numbered rows) as files into `location`; their manifest entries. */
+async function writeFiles(d: LakeWriteDeps, location: string, tag: string): Promise<ManifestFile[]> {
+  const keys = keyColumns(d.spec);
+  const stats = await rows(d.conn, fileStatsSql(d.spec, keys));
+  const files: ManifestFile[] = [];
+  for (const s of stats) {
+    const n = Number(s._file_no);
+    const name = partFileName(d.run, n);
+    const local = path.join(d.dir, `${tag}-${n}.parquet`);
+    await d.conn.run(`COPY (${fileSql(d.spec, n)}) TO ${lit(local)} (FORMAT parquet, COMPRESSION snappy)`);
+    await d.store.upload(location + name, local);
+    const bytes = (await stat(local)).size;
+    files.push({ name, rows: Number(s.rows), bytes, min: keys.map((_, i) => jsonValue(s[`min${i}`])), max: keys.map((_, i) => jsonValue(s[`max${i}`])) });
+  }
+  return files;
+}
+
+/** The current files whose key ranges may hold a key of the batch's rows in `where`. */
+async function matching(d: LakeWriteDeps, known: ManifestFile[], where: string): Promise<Set<string>> {
+  if (known.length === 0) return new Set();
+  const keys = keyColumns(d.spec);
+  const cols = ['name', ...keys.flatMap((_, i) => [`min${i}`, `max${i}`])].map(ident).join(', ');
+  const values = known.map((f) => `(${[lit(f.name), ...keys.flatMap((k, i) => [typedLiteral(d.spec, k, f.min[i] ?? null), typedLiteral(d.spec, k, f.max[i] ?? null)])].join(', ')})`);
+  await d.conn.run(`CREATE OR REPLACE TEMP TABLE ranges AS SELECT * FROM (VALUES ${values.join(', ')}) t(${cols})`);
+  return new Set((await rows(d.conn, matchSql(keys, where))).map((r) => String(r.name)));
+}
+
+async function writePartition(d: LakeWriteDeps, values: Record<string, string>, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
+  const { store, spec } = d;
+  const folder = partitionFolder(spec, values);
+  const manifest = await readManifest(store, spec, values);
+  const current = await d.pointer.current(values, manifest);
+  const location = current ?? folder;
+  const generation = generationOf(folder, location);
+  const listed = await locationFiles(store, location);
+  const { known, unknown } = reconcile(listed, location, manifest);
+  const where = partitionWhere(spec, values);
+  const matched = await matching(d, known, where);
+  const name = label(spec, values);
+
+  if (matched.size === 0 && unknown.length === 0) {
+    // append: the batch's keys are in no current file, so each new file adds rows no reader has
+    await d.conn.run(numberedSql(spec, `SELECT * FROM batch WHERE ${where}`));
+    const added = await writeFiles(d, location, `a${stats.appended.length}`);
+    if (current === undefined) await d.pointer.commit(values, location, true);
+    await writeManifest(store, spec, { values, generation, location, files: [...known, ...added] }, d.now());
+    stats.appended.push(name);
+    stats.filesWritten += added.length;
+    stats.rowsWritten += added.reduce((n, f) => n + f.rows, 0);
+    return;
+  }
+
+  // copy-on-write: the files that may hold a batch key (and every unknown one) are read and merged
+  const read = [...known.filter((f) => matched.has(f.name)).map((f) => location + f.name), ...unknown.map((o) => o.key)];
+  const local = read.map((_, i) => path.join(d.dir, `r${stats.rewritten.length}-${i}.parquet`));
+  await pool(read, d.concurrency, (k, i) => store.download(k, local[i]!));
+  await d.conn.run(rewriteSql(spec, where, local));
+  await d.conn.run(numberedSql(spec, 'SELECT * FROM rw'));
+  const next = nextGeneration(generation, retired, values);
+  const target = generationLocation(folder, next);
+  for (const o of await store.list(target)) await store.delete(o.key); // a crashed run's try at the same generation
+  const written = await writeFiles(d, target, `w${stats.rewritten.length}`);
+  const kept = known.filter((f) => !matched.has(f.name));
+  const clash = kept.find((f) => written.some((w) => w.name === f.name));
+  if (clash) throw new KafkalakeError(`the rewrite of ${name} names a new file like a kept one (${clash.name})`, { where: store.where(target) });
+  await pool(kept, d.concurrency, (f) => store.copy(location + f.name, target + f.name));
+  // the old generation is entered for deletion before the switch: a crash after it leaves an entry
+  // whose location is still current, which the expiry drops without deleting
+  if (!retired.some((r) => r.location === location && sameValues(r.values, values))) {
+    retired.push({ values, generation, location, files: listed.map((o) => o.key.slice(location.length)), retiredAt: d.now().toISOString() });
+    await writeRetired(store, spec, retired);
+  }
+  await d.pointer.commit(values, target, current === undefined);
+  await writeManifest(store, spec, { values, generation: next, location: target, files: [...kept, ...written] }, d.now());
+  stats.rewritten.push(name);
+  stats.filesWritten += written.length;
+  stats.rowsWritten += written.reduce((n, f) => n + f.rows, 0);
+  stats.filesRead += read.length;
+  stats.filesCopied += kept.length;
+}
+
+/** Every partition of `batch`: appended or rewritten, then its manifest; the caller moves the bookmark after. */
+export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
+  const stats: WriteStats = { appended: [], rewritten: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
+  await mkdir(d.dir, { recursive: true });
+  stats.retiredDeleted = await expireRetired(d);
+  const retired = await readRetired(d.store, d.spec);
+  const parts = await rows(d.conn, batchPartitionsSql(d.spec));
+  for (const p of parts) {
+    if (Number(p.n) === 0) continue;
+    const values = Object.fromEntries(d.spec.partitionBy.map((k) => [k, String(p[k])]));
+    await writePartition(d, values, retired, stats);
+  }
+  return stats;
+}

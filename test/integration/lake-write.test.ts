@@ -1,0 +1,121 @@
+// Protocol v3 of the lake's write path (glue/README.md) through `kafkalake run etl` on the twin, with
+// the Glue catalog as the pointer, read back through `kafkalake query` (the catalog's locations):
+// a fresh load appends; new trade dates append to their year without reading a file; a late record
+// reads only the file whose key range holds it and moves the partition to a new generation; a replay
+// of every key leaves one row per key; retired generations are deleted after the retention, never the
+// current one.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { glueCatalog } from '../../daemons/lib/catalog/glue-catalog.js';
+import { locationFiles, readManifest, readRetired } from '../../daemons/lib/etl/lake.js';
+import { loadSpecs } from '../../daemons/lib/etl/spec.js';
+import { type ObjectStore, s3Store } from '../../daemons/lib/etl/store.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { csvRecords, nextDay, type Rec, type Stager, stager, today } from './etl-staging.js';
+
+const run = promisify(execFile);
+const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
+const TOPIC = 'stock_market_data';
+const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
+
+let stack: TestStack;
+let store: ObjectStore;
+let st: Stager;
+let aws: ReturnType<typeof createAwsClients>;
+let configFile: string;
+let bucket: string;
+const records = csvRecords();
+
+async function cli(...args: string[]): Promise<string> {
+  const r = await run(process.execPath, [CLI, ...args, '--config', configFile], { timeout: 240_000 });
+  return r.stdout;
+}
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  return JSON.parse(await cli('query', sql, '--format', 'json')) as Record<string, unknown>[];
+}
+const counts = async () => {
+  const [r] = await query(`SELECT count(*) AS n, count(DISTINCT "index" || '/' || CAST(trade_date AS varchar)) AS k FROM stock_market_data`);
+  return { n: Number(r?.n), k: Number(r?.k) };
+};
+const location = async (year: string) => (await glueCatalog(aws.glue, 'kafkalake').getPartition(TOPIC, [year]))?.StorageDescriptor?.Location;
+
+test.before(async () => {
+  stack = await startTestStack();
+  bucket = await stack.bucket();
+  configFile = stack.configFile({ aws: { bucket }, etl: { retainMinutes: 0 }, metrics: { enabled: false } });
+  aws = createAwsClients(stack.config({ aws: { bucket } }));
+  store = s3Store(aws.s3, bucket);
+  st = stager(store, TOPIC, { partitions: 6, perObject: 20_000 });
+});
+test.after.always(async () => {
+  aws?.destroy();
+  await stack?.stop();
+});
+
+test.serial('a fresh load appends every partition and registers it in the catalog', async (t) => {
+  await st.stage(records, { dt: today() });
+  const out = await cli('run', 'etl');
+  t.regex(out, /57 partitions: 57 appended, 0 rewritten \(57 files, 104224 rows written; 0 files read, 0 copied\)/);
+  t.deepEqual(await counts(), { n: 104_224, k: 104_224 });
+  t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/`);
+  const m = await readManifest(store, spec, { year: '2021' });
+  t.is(m?.generation, 0);
+  t.is(m?.files.length, 1);
+  t.deepEqual(m?.keyColumns, ['index', 'trade_date']);
+});
+
+test.serial('new trade dates append to their year: no file is read', async (t) => {
+  const last = records.filter((r) => String(r.date).startsWith('2021')).map((r) => String(r.date)).sort().pop()!;
+  const fresh: Rec[] = ['NYA', 'IXIC'].map((index) => ({ ...records.find((r) => r.index === index)!, date: nextDay(last), event_time: `${nextDay(last)}T21:00:00.000Z` }));
+  await st.stage(fresh, { dt: today() });
+  const out = await cli('run', 'etl');
+  t.regex(out, /1 partitions: 1 appended, 0 rewritten \(1 files, 2 rows written; 0 files read, 0 copied\)/);
+  t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+  const m = await readManifest(store, spec, { year: '2021' });
+  t.is(m?.files.length, 2, 'the appended file beside the first');
+  t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/`, 'an append moves nothing');
+});
+
+test.serial('a late record reads only the file that may hold its key and moves its year to a new generation', async (t) => {
+  const old = records.find((r) => r.index === 'NYA' && String(r.date).startsWith('2021-01'))!;
+  await st.stage([{ ...old, close: 1.5 }], { dt: nextDay(today()) });
+  const out = await cli('run', 'etl');
+  // year=2021 holds two files: the CSV's (its key range holds the late key) and the appended one (its
+  // dates are later): one is read and rewritten, the other copied
+  t.regex(out, /1 partitions: 0 appended, 1 rewritten \(1 files, \d+ rows written; 1 files read, 1 copied\)/);
+  t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/_v000001/`);
+  t.deepEqual(await counts(), { n: 104_226, k: 104_226 }, 'no key twice, none missing');
+  const [row] = await query(`SELECT close FROM stock_market_data WHERE "index" = 'NYA' AND trade_date = DATE '${String(old.date)}'`);
+  t.is(Number(row?.close), 1.5, 'the latest offset wins');
+  const retired = await readRetired(store, spec);
+  t.deepEqual(retired.map((r) => [r.values.year, r.generation]), [['2021', 0]]);
+});
+
+test.serial('a replay of every key leaves one row per key; retired generations go after the retention, the current stay', async (t) => {
+  // the whole CSV staged again with new offsets: every key again, later offsets win
+  await st.stage(records, { dt: nextDay(today()) });
+  const out = await cli('run', 'etl');
+  t.regex(out, /57 partitions: 0 appended, 57 rewritten/);
+  t.regex(out, /2 retired files deleted/, "generation 0 of 2021 (two files) was retired a run ago: retainMinutes 0");
+  t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+  const [row] = await query(`SELECT count(*) AS n FROM stock_market_data WHERE close = 1.5 AND "index" = 'NYA'`);
+  t.is(Number(row?.n), 0, 'the replayed CSV value is the latest now');
+  // every current location holds exactly its manifest's files; nothing of 2021's generation 0 is left
+  for (const year of ['1965', '2021']) {
+    const m = (await readManifest(store, spec, { year }))!;
+    t.is(await location(year), `s3://${bucket}/${m.location}`);
+    t.deepEqual((await locationFiles(store, m.location)).map((o) => o.key.slice(m.location.length)), m.files.map((f) => f.name));
+  }
+  t.deepEqual(await locationFiles(store, `datalake/${TOPIC}/year=2021/`), [], "2021's generation 0 is deleted");
+  // the next run deletes the generations this one retired (56 generation-0 files, 2021's two of
+  // generation 1) and never a current file
+  await st.stage([{ ...records[0]!, close: 2.5 }], { dt: nextDay(today()) });
+  const again = await cli('run', 'etl');
+  t.regex(again, /58 retired files deleted/);
+  t.is((await store.list(`datalake/${TOPIC}/year=2021/_v000001/`)).length, 0, "2021's generation 1 is deleted");
+  t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+});
