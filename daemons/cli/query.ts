@@ -1,7 +1,7 @@
 // kafkalake query "SQL" [--format table|csv|json] — Athena-dialect SQL through the mode's engine
 // (DuckDB over the twin's catalog locally, Athena in aws mode). The result goes to stdout, the query
 // id and output location to stderr; a failure is one line with the query's error and position.
-import { createQueryEngine } from '../lib/athena/engine.js';
+import { createQueryEngine } from '../jobs/query.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../lib/athena/format.js';
 import { type Command, context, parse, UsageError } from './context.js';
 

@@ -1,30 +1,7 @@
-// kafkalake run <job> — one scheduler job, now, in the configured mode. The jobs are a table: add a
-// row (crawl, report NAME, all) to add one.
-import type { Config } from '../lib/config/index.js';
-import type { Logger } from '../lib/log.js';
-import { describeEtl, runEtl } from '../lib/etl/run.js';
-import { CRAWL_JOB, REPORT_JOB } from '../lib/catalog/jobs.js';
+// kafkalake run <job> — one scheduler job, now, in the configured mode. The jobs are a table
+// (daemons/jobs/table.ts): add a row (crawl, report NAME, all) to add one.
+import { RUN_JOBS } from '../jobs/table.js';
 import { type Command, context, parse, UsageError } from './context.js';
-
-export interface RunJob {
-  name: string;
-  summary: string;
-  /** runs the job; returns the report (printed with --json) and the lines printed otherwise */
-  run(config: Readonly<Config>, log: Logger, args: string[]): Promise<{ report: unknown; lines: string[] }>;
-}
-
-export const RUN_JOBS: RunJob[] = [
-  {
-    name: 'etl',
-    summary: 'merge new staging objects into the Parquet lake (DuckDB locally, AWS Glue in aws mode)',
-    async run(config, log) {
-      const report = await runEtl(config, log);
-      return { report, lines: describeEtl(report) };
-    },
-  },
-  CRAWL_JOB,
-  REPORT_JOB,
-];
 
 const usage = `kafkalake run ${RUN_JOBS.map((j) => j.name).join('|')} [--config FILE] [--json]`;
 

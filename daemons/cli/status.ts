@@ -2,7 +2,7 @@
 // alarms. In local mode it evaluates the alarms first (the twin evaluates none). Exit 0 when every
 // stage is healthy, 3 when something is not (the report still printed), 1 when it could not run.
 import { resolveFromRoot } from '../lib/paths.js';
-import type { Section, StatusReport } from '../lib/status.js';
+import type { Section, StatusReport } from './status-report.js';
 import { type Command, context, parse } from './context.js';
 
 const usage = 'kafkalake status [--config FILE] [--json]';
@@ -71,8 +71,8 @@ export const status: Command = {
     }
     // the AWS SDK, DuckDB and the job table load only now, so `status --help` stays quick
     const [{ RUN_JOBS }, { gatherStatus }, { buildJobs }, { listReportFiles }] = await Promise.all([
-      import('./run.js'),
-      import('../lib/status.js'),
+      import('../jobs/table.js'),
+      import('./status-report.js'),
       import('../scheduler/jobs.js'),
       import('../scheduler/report-files.js'),
     ]);

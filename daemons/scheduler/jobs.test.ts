@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import type { RunJob } from '../cli/run.js';
+import type { RunJob } from '../jobs/table.js';
 import { loadConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
 import { buildJobs, RUNNER_STOP_MARGIN_MS } from './jobs.js';

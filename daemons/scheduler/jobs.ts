@@ -1,9 +1,9 @@
-// The scheduler's jobs: adapters from the `kafkalake run` table (daemons/cli/run.ts: etl, crawl,
+// The scheduler's jobs: adapters from the `kafkalake run` table (daemons/jobs/table.ts: etl, crawl,
 // report NAME) to the scheduler's Job shape, so the daemon runs exactly what `kafkalake run` runs, in
 // the configured mode. The saved reports come from sql/reports/*.sql, each with its own schedule.
 import type { Config } from '../lib/config/index.js';
 import type { Logger } from '../lib/log.js';
-import type { RunJob } from '../cli/run.js';
+import type { RunJob } from '../jobs/table.js';
 import type { Job, JobResult } from './job.js';
 import type { ReportFile } from './report-files.js';
 

@@ -1,7 +1,7 @@
 // The scheduler daemon, wired: config → AWS clients, metrics, the S3 job history, the jobs of the run
 // table (etl, crawl, each saved report) → the scheduler; plus the lag and alarm monitors. Signals and
-// exit codes are runDaemon's (daemons/cli/scheduler.ts); this only builds and closes.
-import { RUN_JOBS } from '../cli/run.js';
+// exit codes are runDaemon's (`kafkalake scheduler` runs it); this only builds and closes.
+import { RUN_JOBS } from '../jobs/table.js';
 import { alarmsFromConfig, evaluatesAlarms } from '../lib/alarms.js';
 import { createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';

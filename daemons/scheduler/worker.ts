@@ -8,7 +8,7 @@
 // killed) it exits at once, so a killed scheduler never leaves a job holding the ETL lock.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RunJob } from '../cli/run.js';
+import type { RunJob } from '../jobs/table.js';
 import type { Config } from '../lib/config/index.js';
 import { isRetriable, KafkalakeError, oneLine } from '../lib/errors.js';
 import { createLogger, flushLogger, type LogFormat, type Logger } from '../lib/log.js';

@@ -15,7 +15,7 @@ import { createAwsClients } from '../../daemons/lib/aws.js';
 import { createKafka } from '../../daemons/lib/kafka.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
-import type { StatusReport } from '../../daemons/lib/status.js';
+import type { StatusReport } from '../../daemons/cli/status-report.js';
 import { listReportFiles } from '../../daemons/scheduler/report-files.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
 

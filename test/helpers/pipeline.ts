@@ -16,7 +16,7 @@ import { createKafka } from '../../daemons/lib/kafka.js';
 import { measureLag, type PartitionLag } from '../../daemons/lib/lag.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
-import type { StatusReport } from '../../daemons/lib/status.js';
+import type { StatusReport } from '../../daemons/cli/status-report.js';
 import { vmRss } from './proc.js';
 import type { TestStack } from './stack.js';
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
-import { runCrawl } from '../../daemons/lib/catalog/crawl.js';
+import { runCrawl } from '../../daemons/jobs/crawl.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';

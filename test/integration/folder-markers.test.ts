@@ -6,7 +6,7 @@ import { createAwsClients } from '../../daemons/lib/aws.js';
 import { bucketOf } from '../../daemons/lib/catalog/objects.js';
 import { listDlq } from '../../daemons/consumer/dlq.js';
 import { isFolderMarker, s3Store } from '../../daemons/lib/etl/store.js';
-import { countObjects, newestKey } from '../../daemons/lib/status.js';
+import { countObjects, newestKey } from '../../daemons/cli/status-report.js';
 import { newestObject } from '../../daemons/consumer/recovery.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 

@@ -10,7 +10,7 @@ import { createKafka } from '../../daemons/lib/kafka.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { createMetrics } from '../../daemons/lib/metrics.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
-import type { StatusReport } from '../../daemons/lib/status.js';
+import type { StatusReport } from '../../daemons/cli/status-report.js';
 import { addRun, emptyHistory, s3History } from '../../daemons/scheduler/history.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
 

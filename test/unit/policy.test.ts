@@ -128,7 +128,7 @@ const SENT: Record<string, Record<string, Use[]>> = {
     GetMetricData: [use('local', 'cloudwatch:GetMetricData', '*', 'evaluateAlarms (local mode)')],
     SetAlarmState: [use('local', 'cloudwatch:SetAlarmState', alarm('kafkalake-consumer-lag-high'), 'evaluateAlarms (local mode)')],
   },
-  'daemons/lib/status.ts': {
+  'daemons/cli/status-report.ts': {
     // GetMetricData has no resource type: "*" only
     GetMetricData: [use('host', 'cloudwatch:GetMetricData', '*', 'status: heartbeats and rates')],
     ListObjectsV2: [use('host', 's3:ListBucket', bucket, 'status: freshness, DLQ, bookmark')],

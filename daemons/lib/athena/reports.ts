@@ -1,15 +1,11 @@
-// `kafkalake run report NAME|all` and the scheduler's report jobs: run a saved query through the
-// mode's engine, write its result for people as reports/<name>/<YYYY-MM-DD>.csv (UTC date of the
+// The report writer: run a saved query through a query engine (the caller's: daemons/jobs/report.ts
+// passes the mode's), write its result for people as reports/<name>/<YYYY-MM-DD>.csv (UTC date of the
 // run; a second run the same day replaces it), keep the newest reports.keep files per report.
-import { createAwsClients } from '../aws.js';
-import type { Config } from '../config/index.js';
 import { isRetriable, KafkalakeError, oneLine } from '../errors.js';
 import type { Logger } from '../log.js';
-import { resolveFromRoot } from '../paths.js';
-import { type Bucket, bucketOf } from '../catalog/objects.js';
-import { createQueryEngine, type QueryEngine } from './engine.js';
-import { resultCsv } from './result.js';
-import { loadSavedQueries, type SavedQuery } from './saved.js';
+import type { Bucket } from '../catalog/objects.js';
+import { type QueryEngine, resultCsv } from './result.js';
+import type { SavedQuery } from './saved.js';
 
 export interface ReportRun {
   name: string;
@@ -70,31 +66,4 @@ export function selectQueries(all: SavedQuery[], which: string, dir: string): Sa
   const q = all.find((s) => s.name === which);
   if (!q) throw new KafkalakeError(`no saved query "${which}"; known: ${all.map((s) => s.name).join(', ')}, all`, { where: dir });
   return [q];
-}
-
-export async function runReports(config: Readonly<Config>, log: Logger, which: string): Promise<ReportRun[]> {
-  const dir = resolveFromRoot(config.reports.dir);
-  const queries = selectQueries(loadSavedQueries(dir), which, dir);
-  const engine = createQueryEngine(config, log);
-  const aws = createAwsClients(config);
-  try {
-    const reporter = createReporter({ engine, bucket: bucketOf(aws.s3, config.aws.bucket), prefix: config.reports.prefix, keep: config.reports.keep, log: log.child({ component: 'reports' }) });
-    const runs: ReportRun[] = [];
-    for (const q of queries) runs.push(await reporter.runOne(q));
-    return runs;
-  } finally {
-    engine.close();
-    aws.destroy();
-  }
-}
-
-export function describeReports(runs: ReportRun[]): string[] {
-  return runs.map((r) => (r.ok ? `report ${r.name}: ${r.rows} rows → ${r.report} (query ${r.queryId}, ${(r.durationMs / 1000).toFixed(1)} s)` : `report ${r.name}: FAILED: ${r.error}`));
-}
-
-/** One line naming every failed report, or undefined when all ran. */
-export function reportFailures(runs: ReportRun[]): string | undefined {
-  const failed = runs.filter((r) => !r.ok);
-  if (!failed.length) return undefined;
-  return `${failed.length} of ${runs.length} reports failed: ${failed.map((r) => `${r.name}: ${r.error}`).join('; ')}`;
 }

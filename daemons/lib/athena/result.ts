@@ -1,5 +1,6 @@
 // A query's result as both engines give it: Athena's shape (column names and types, every value a
-// string or null), where the CSV went, and the CSV text Athena writes (header, every value quoted).
+// string or null), where the CSV went, and the CSV text Athena writes (header, every value quoted);
+// and what an engine is (daemons/jobs/query.ts picks the mode's).
 import { stringify } from 'csv-stringify/sync';
 
 export interface QueryResult {
@@ -10,6 +11,12 @@ export interface QueryResult {
   /** s3://bucket/athena-results/<query-id>.csv */
   outputLocation: string;
   durationMs: number;
+}
+
+/** Runs Athena-dialect SQL: Athena in aws mode, DuckDB over the twin's catalog in local mode. */
+export interface QueryEngine {
+  query(sql: string, where?: string): Promise<QueryResult>;
+  close(): void;
 }
 
 export function resultCsv(r: Pick<QueryResult, 'columns' | 'rows'>): string {

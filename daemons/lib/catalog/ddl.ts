@@ -8,9 +8,7 @@ import path from 'node:path';
 import type { Column as GlueColumn, TableInput } from '@aws-sdk/client-glue';
 import { parseSqlDir, sqlHeader } from '../athena/saved.js';
 import { KafkalakeError } from '../errors.js';
-import type { Compression, Format } from '../../local/crawler/classify.js';
-import { storageDescriptor, type TableModel } from '../../local/crawler/shapes.js';
-import type { Column } from '../../local/crawler/types.js';
+import { type Column, type Compression, type Format, storageDescriptor, type TableModel } from './shapes.js';
 
 /** The table definitions, relative to the project root. */
 export const DDL_DIR = 'sql/ddl';

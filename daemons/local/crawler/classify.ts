@@ -3,9 +3,7 @@
 // a JSON object, CSV when the sample parses to rows of one width with a delimiter Glue knows.
 import { gunzipSync, constants } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
-
-export type Format = 'parquet' | 'json' | 'csv';
-export type Compression = 'none' | 'gzip';
+import type { Compression, Format } from '../../lib/catalog/shapes.js';
 
 export interface Classified {
   format: Format;

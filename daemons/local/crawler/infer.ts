@@ -4,7 +4,8 @@
 import { open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type Column, glueType } from './types.js';
+import type { Column } from '../../lib/catalog/shapes.js';
+import { glueType } from './types.js';
 
 export interface Inferred {
   columns: Column[];

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket, ObjectInfo } from '../../lib/catalog/objects.js';
+import type { Column, Compression, Format } from '../../lib/catalog/shapes.js';
 import { oneLine } from '../../lib/errors.js';
-import { classify, type Compression, type Format } from './classify.js';
+import { classify } from './classify.js';
 import { footerLength, inferCsv, inferJson, inferParquet, writeFooterFile } from './infer.js';
-import type { Column } from './types.js';
 
 export interface ReadObject {
   format: Format;

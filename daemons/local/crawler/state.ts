@@ -2,9 +2,8 @@
 // partition folders, rows, or why it was skipped) and every table's reconciled model. A re-crawl
 // lists the targets, reads only objects whose ETag it has not seen, and adds only new partitions.
 import type { Bucket } from '../../lib/catalog/objects.js';
+import type { Column, Compression, Format } from '../../lib/catalog/shapes.js';
 import { KafkalakeError } from '../../lib/errors.js';
-import type { Compression, Format } from './classify.js';
-import type { Column } from './types.js';
 
 export interface ObjectEntry {
   etag: string;

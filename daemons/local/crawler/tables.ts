@@ -4,13 +4,13 @@
 import type { PartitionInput } from '@aws-sdk/client-glue';
 import type { Bucket } from '../../lib/catalog/objects.js';
 import type { GlueCatalog } from '../../lib/catalog/glue-catalog.js';
+import { type Column, storageDescriptor, tableInput, type TableModel } from '../../lib/catalog/shapes.js';
 import type { Logger } from '../../lib/log.js';
 import type { CrawlReport, DeleteBehavior, SchemaChangePolicy } from './crawler.js';
 import { type CrawlTarget, place } from './layout.js';
 import type { ReadObject } from './reader.js';
-import { storageDescriptor, tableInput, type TableModel } from './shapes.js';
 import type { CrawlState, TableEntry } from './state.js';
-import { type Column, describeChange, mergeColumns, sameColumns } from './types.js';
+import { describeChange, mergeColumns, sameColumns } from './types.js';
 
 export interface TableOutcome {
   entry?: TableEntry;

@@ -1,11 +1,7 @@
 // Glue column types as the crawler infers and reconciles them: a DuckDB type (from a Parquet footer
 // or a JSON/CSV sample) becomes the Hive type a Glue crawler writes, and two files' types of one
 // column widen as Glue's do (int → bigint → double; date → timestamp), anything else falling back to string.
-
-export interface Column {
-  Name: string;
-  Type: string;
-}
+import type { Column } from '../../lib/catalog/shapes.js';
 
 const NUMERIC_RANK: Record<string, number> = { tinyint: 1, smallint: 2, int: 3, bigint: 4, float: 5, double: 6 };
 

@@ -62,7 +62,13 @@ async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string,
   return (await conn.runAndReadAll(sql)).getRowObjectsJS();
 }
 
-const jsonValue = (v: unknown): string | number | null => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : String(v));
+/** A key column's min or max from DuckDB (already text for dates and timestamps) as the manifest keeps it. */
+function jsonValue(v: unknown): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  throw new KafkalakeError(`a key column's range came back as ${typeof v}`, { where: 'the ETL manifest' });
+}
 const label = (spec: TableSpec, values: Record<string, string>) => spec.partitionBy.map((p) => `${p}=${values[p]}`).join('/') || '(table)';
 
 /** Delete the retired generations whose time is up (never a partition's current location). */

@@ -9,10 +9,10 @@ import path from 'node:path';
 import type { Table } from '@aws-sdk/client-glue';
 import { type Bucket, parseS3Uri, pool } from '../../lib/catalog/objects.js';
 import type { GlueCatalog } from '../../lib/catalog/glue-catalog.js';
+import type { Column } from '../../lib/catalog/shapes.js';
 import { KafkalakeError } from '../../lib/errors.js';
 import { visibleIn } from '../../lib/etl/lake.js';
 import { isHidden } from '../crawler/layout.js';
-import type { Column } from '../crawler/types.js';
 
 export interface SourceFile {
   key: string;

@@ -4,15 +4,15 @@
 // _state/. Each section is gathered on its own: a source that is down shows as that section's error.
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { ListObjectsV2Command, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
-import { alarmsFromConfig, describeAlarms, evaluateAlarms, evaluatesAlarms } from './alarms.js';
-import { createAwsClients } from './aws.js';
-import type { Config } from './config/index.js';
-import { oneLine } from './errors.js';
-import { isFolderMarker } from './etl/store.js';
-import { createKafka } from './kafka.js';
-import { measureLagOnce, type PartitionLag } from './lag.js';
-import type { Logger } from './log.js';
-import { resolveFromRoot } from './paths.js';
+import { alarmsFromConfig, describeAlarms, evaluateAlarms, evaluatesAlarms } from '../lib/alarms.js';
+import { createAwsClients } from '../lib/aws.js';
+import type { Config } from '../lib/config/index.js';
+import { oneLine } from '../lib/errors.js';
+import { isFolderMarker } from '../lib/etl/store.js';
+import { createKafka } from '../lib/kafka.js';
+import { measureLagOnce, type PartitionLag } from '../lib/lag.js';
+import type { Logger } from '../lib/log.js';
+import { resolveFromRoot } from '../lib/paths.js';
 import { type History, lastRun, s3History } from '../scheduler/history.js';
 import type { RunRecord } from '../scheduler/job.js';
 import { nextFire } from '../scheduler/times.js';

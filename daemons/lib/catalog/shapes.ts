@@ -1,9 +1,18 @@
 // The table and partition shapes a Glue crawler writes for each classification, so Athena (and
 // Hive, Spark) read the catalogued data the same way: SerDe, input/output format, location,
-// partition keys and the crawler's table parameters.
+// partition keys and the crawler's table parameters. Shared by kafkalake's crawler
+// (daemons/local/crawler) and the tables `kafkalake bootstrap` makes from sql/ddl (ddl.ts).
 import type { StorageDescriptor, TableInput } from '@aws-sdk/client-glue';
-import type { Compression, Format } from './classify.js';
-import type { Column } from './types.js';
+
+/** an object's classification, as Glue's built-in classifiers name it (local/crawler/classify.ts judges it) */
+export type Format = 'parquet' | 'json' | 'csv';
+export type Compression = 'none' | 'gzip';
+
+/** a column as the catalog holds it: name and Glue (Hive) type */
+export interface Column {
+  Name: string;
+  Type: string;
+}
 
 export interface TableModel {
   name: string;

@@ -1,19 +1,14 @@
 // The mode's query engine: Athena in aws mode, DuckDB over the twin's catalog in local mode. Both
 // take Athena-dialect SQL and give the same QueryResult; the database is crawl.database.
-import { createAwsClients } from '../aws.js';
-import type { Config } from '../config/index.js';
-import { KafkalakeError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { resolveFromRoot } from '../paths.js';
-import { bucketOf } from '../catalog/objects.js';
-import { createLocalSqlEngine } from '../../local/sql/engine.js';
-import { createAthenaRunner } from './athena-runner.js';
-import type { QueryResult } from './result.js';
-
-export interface QueryEngine {
-  query(sql: string, where?: string): Promise<QueryResult>;
-  close(): void;
-}
+import { createAthenaRunner } from '../lib/athena/athena-runner.js';
+import type { QueryEngine } from '../lib/athena/result.js';
+import { createAwsClients } from '../lib/aws.js';
+import { bucketOf } from '../lib/catalog/objects.js';
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { resolveFromRoot } from '../lib/paths.js';
+import { createLocalSqlEngine } from '../local/sql/engine.js';
 
 export function createQueryEngine(config: Readonly<Config>, log: Logger): QueryEngine {
   if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty: queries need the bucket of the lake and of the results', { where: 'config aws.bucket' });

@@ -1,12 +1,12 @@
 // `kafkalake run crawl` and the scheduler's crawl job: Glue's crawler in aws mode, kafkalake's own
 // crawler (daemons/local/crawler) against the twin's Glue API in local mode.
-import { createAwsClients } from '../aws.js';
-import type { Config } from '../config/index.js';
-import { KafkalakeError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { createCrawler, type CrawlReport } from '../../local/crawler/crawler.js';
-import { createGlueCrawlerRunner, type GlueCrawlReport } from './glue-crawler.js';
-import { bucketOf } from './objects.js';
+import { createAwsClients } from '../lib/aws.js';
+import { createGlueCrawlerRunner, type GlueCrawlReport } from '../lib/catalog/glue-crawler.js';
+import { bucketOf } from '../lib/catalog/objects.js';
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { createCrawler, type CrawlReport } from '../local/crawler/crawler.js';
 
 export type AnyCrawlReport = CrawlReport | GlueCrawlReport;
 

@@ -2,11 +2,11 @@
 // retries it rather than leaving the report failed until its next schedule; one that fails for a reason
 // a retry cannot fix (a saved query that does not exist) is not.
 import test from 'ava';
-import { freePort } from '../../local/ports.js';
-import { loadConfig } from '../config/index.js';
-import { KafkalakeError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { REPORT_JOB } from './jobs.js';
+import { freePort } from '../local/ports.js';
+import { loadConfig } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import { REPORT_JOB } from './table.js';
 
 const log = createLogger({ daemon: 'jobs-test', silent: true });
 

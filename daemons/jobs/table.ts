@@ -1,18 +1,21 @@
-// The crawl and report rows of `kafkalake run`'s job table (daemons/cli/run.ts) and of the
-// scheduler: each runs the job in the configured mode and returns its report and printed lines.
-import type { Config } from '../config/index.js';
-import { KafkalakeError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { describeReports, reportFailures, runReports } from '../athena/reports.js';
+// The job table: the jobs `kafkalake run <job>` runs (daemons/cli/run.ts) and the scheduler schedules
+// (daemons/scheduler/jobs.ts). Each row runs its job in the configured mode and returns its report and
+// printed lines; add a row to add a job.
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
 import { describeCrawl, runCrawl } from './crawl.js';
+import { describeEtl, runEtl } from './etl.js';
+import { describeReports, reportFailures, runReports } from './report.js';
 
-interface Job {
+export interface RunJob {
   name: string;
   summary: string;
+  /** runs the job; returns the report (printed with --json) and the lines printed otherwise */
   run(config: Readonly<Config>, log: Logger, args: string[]): Promise<{ report: unknown; lines: string[] }>;
 }
 
-export const CRAWL_JOB: Job = {
+export const CRAWL_JOB: RunJob = {
   name: 'crawl',
   summary: 'catalogue the lake, staging and DLQ tables and partitions (kafkalake crawler locally, the Glue crawler in aws mode)',
   async run(config, log) {
@@ -21,7 +24,7 @@ export const CRAWL_JOB: Job = {
   },
 };
 
-export const REPORT_JOB: Job = {
+export const REPORT_JOB: RunJob = {
   name: 'report',
   summary: 'report NAME|all: run saved queries (sql/reports) and write reports/<name>/<date>.csv',
   async run(config, log, args) {
@@ -35,3 +38,16 @@ export const REPORT_JOB: Job = {
     return { report: runs, lines: describeReports(runs) };
   },
 };
+
+export const RUN_JOBS: RunJob[] = [
+  {
+    name: 'etl',
+    summary: 'merge new staging objects into the Parquet lake (DuckDB locally, AWS Glue in aws mode)',
+    async run(config, log) {
+      const report = await runEtl(config, log);
+      return { report, lines: describeEtl(report) };
+    },
+  },
+  CRAWL_JOB,
+  REPORT_JOB,
+];

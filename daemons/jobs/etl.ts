@@ -1,15 +1,15 @@
 // `kafkalake run etl` and the scheduler's ETL job: the configured mode decides who executes the specs
 // (DuckDB here, or AWS Glue); the bucket, bookmark and lock are the same in both.
-import { createAwsClients } from '../aws.js';
-import type { Config } from '../config/index.js';
-import { KafkalakeError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { resolveFromRoot } from '../paths.js';
-import { createLocalEtl, type EtlRunReport } from '../../local/etl/executor.js';
-import { createGlueRunner, type GlueRunReport } from './glue-runner.js';
-import { lakePointer } from './lake-table.js';
-import { loadSpecs } from './spec.js';
-import { s3Store } from './store.js';
+import { createAwsClients } from '../lib/aws.js';
+import type { Config } from '../lib/config/index.js';
+import { KafkalakeError } from '../lib/errors.js';
+import { createGlueRunner, type GlueRunReport } from '../lib/etl/glue-runner.js';
+import { lakePointer } from '../lib/etl/lake-table.js';
+import { loadSpecs } from '../lib/etl/spec.js';
+import { s3Store } from '../lib/etl/store.js';
+import type { Logger } from '../lib/log.js';
+import { resolveFromRoot } from '../lib/paths.js';
+import { createLocalEtl, type EtlRunReport } from '../local/etl/executor.js';
 
 export type EtlReport = EtlRunReport | GlueRunReport;
 
