@@ -218,7 +218,8 @@ test.serial('the roles carry exactly the rendered policies; Glue’s role no man
       const table = (await aws.glue.send(new GetTableCommand({ DatabaseName: 'kafkalake', Name: d.name }))).Table;
       t.deepEqual(table?.StorageDescriptor?.Columns, ddlTableInput(d, BUCKET).StorageDescriptor?.Columns, d.name);
       t.is(table?.StorageDescriptor?.Location, `s3://${BUCKET}/${d.location.replace('s3://${BUCKET}/', '')}`);
-      t.is(table?.Parameters?.['projection.enabled'], 'true');
+      // staging and the DLQ are partition-projected by dt; the lake's partitions are the ETL's to register
+      t.is(table?.Parameters?.['projection.enabled'], d.name === 'stock_market_data' ? undefined : 'true', d.name);
     }
     const crawler = (await aws.glue.send(new GetCrawlerCommand({ Name: 'kafkalake-lake' }))).Crawler;
     const specs = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'));
