@@ -35,7 +35,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./consume.js')).consume,
   },
   { name: 'dlq', summary: 'list, show or replay the dead letters of staging/_dlq/', load: async () => (await import('./dlq.js')).dlq },
-  { name: 'run', summary: 'run one scheduler job now (etl, crawl, report NAME) in the configured mode', load: async () => (await import('./run.js')).run },
+  { name: 'run', summary: 'run one scheduler job now (etl, compact, crawl, report NAME) in the configured mode', load: async () => (await import('./run.js')).run },
   {
     name: 'reports',
     summary: 'the saved reports’ results: list them (latest date, rows, location) or show one as a table, CSV or JSON',

@@ -7,7 +7,7 @@ const usage = `kafkalake run ${RUN_JOBS.map((j) => j.name).join('|')} [--config 
 
 export const run: Command = {
   name: 'run',
-  summary: 'run one scheduler job now (etl, crawl, report NAME) in the configured mode',
+  summary: 'run one scheduler job now (etl, compact, crawl, report NAME) in the configured mode',
   usage,
   async run(args) {
     const { values, positionals } = parse(args, { json: { type: 'boolean' } }, usage, true);

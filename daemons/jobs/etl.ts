@@ -9,49 +9,81 @@ import { loadSpecs } from '../lib/etl/spec.js';
 import { s3Store } from '../lib/etl/store.js';
 import type { Logger } from '../lib/log.js';
 import { resolveFromRoot } from '../lib/paths.js';
-import { createLocalEtl, type EtlRunReport } from '../local/etl/executor.js';
+import { type CompactRunReport, createLocalEtl, type EtlRunReport } from '../local/etl/executor.js';
 
 export type EtlReport = EtlRunReport | GlueRunReport;
 
 export const lockTtl = (c: Pick<Config, 'etl'>) => c.etl.lockTtlMs || c.etl.timeoutMs + 300_000;
 
-export async function runEtl(config: Readonly<Config>, log: Logger): Promise<EtlReport> {
+/**
+ * The ETL job's two executors over one bucket: the Glue job (aws mode; `action` etl or compact) and the
+ * local DuckDB executor. Both share the bookmark, the lock and the lake's manifests.
+ */
+async function withExecutor<T>(
+  config: Readonly<Config>,
+  log: Logger,
+  work: (x: { glue: (action: 'etl' | 'compact') => ReturnType<typeof createGlueRunner>; local: ReturnType<typeof createLocalEtl> }) => Promise<T>,
+): Promise<T> {
   if (!config.aws.bucket) throw new KafkalakeError('aws.bucket is empty in the config: the ETL needs the bucket of staging and the lake', { where: 'config aws.bucket' });
   const specs = loadSpecs(resolveFromRoot(config.etl.specDir));
   const aws = createAwsClients(config);
   const store = s3Store(aws.s3, config.aws.bucket);
   const elog = log.child({ component: 'etl', job: config.etl.jobName });
   try {
-    if (config.mode === 'aws') {
-      return await createGlueRunner({
-        glue: aws.glue,
+    return await work({
+      glue: (action) =>
+        createGlueRunner({
+          glue: aws.glue,
+          store,
+          specs,
+          job: config.etl.jobName,
+          log: elog,
+          timeoutMs: config.etl.timeoutMs,
+          glueTimeoutMinutes: config.etl.glueTimeoutMinutes,
+          pollIntervalMs: config.etl.pollIntervalMs,
+          lockTtlMs: lockTtl(config),
+          database: config.crawl.database,
+          retainMinutes: config.etl.retainMinutes,
+          ...(action === 'compact' ? { compact: { maxFiles: config.compact.maxFiles } } : {}),
+        }),
+      local: createLocalEtl({
         store,
         specs,
         job: config.etl.jobName,
         log: elog,
-        timeoutMs: config.etl.timeoutMs,
-        glueTimeoutMinutes: config.etl.glueTimeoutMinutes,
-        pollIntervalMs: config.etl.pollIntervalMs,
+        memoryMb: config.etl.memoryMb,
+        threads: config.etl.threads,
         lockTtlMs: lockTtl(config),
-        database: config.crawl.database,
         retainMinutes: config.etl.retainMinutes,
-      }).run();
-    }
-    return await createLocalEtl({
-      store,
-      specs,
-      job: config.etl.jobName,
-      log: elog,
-      memoryMb: config.etl.memoryMb,
-      threads: config.etl.threads,
-      lockTtlMs: lockTtl(config),
-      retainMinutes: config.etl.retainMinutes,
-      pointerFor: (spec) => lakePointer(aws.glue, config, spec),
-      ...(config.etl.workDir ? { workDir: resolveFromRoot(config.etl.workDir) } : {}),
-    }).run();
+        pointerFor: (spec) => lakePointer(aws.glue, config, spec),
+        ...(config.etl.workDir ? { workDir: resolveFromRoot(config.etl.workDir) } : {}),
+      }),
+    });
   } finally {
     aws.destroy();
   }
+}
+
+export function runEtl(config: Readonly<Config>, log: Logger): Promise<EtlReport> {
+  return withExecutor<EtlReport>(config, log, (x) => (config.mode === 'aws' ? x.glue('etl').run() : x.local.run()));
+}
+
+export type CompactReport = CompactRunReport | GlueRunReport;
+
+/** `kafkalake run compact`: the same Glue job with --kafkalake_action compact in aws mode, DuckDB locally. */
+export function runCompact(config: Readonly<Config>, log: Logger): Promise<CompactReport> {
+  return withExecutor<CompactReport>(config, log, (x) => (config.mode === 'aws' ? x.glue('compact').run() : x.local.compact(config.compact.maxFiles)));
+}
+
+/** The lines `kafkalake run compact` prints. */
+export function describeCompact(r: CompactReport): string[] {
+  if (r.mode === 'aws') return describeEtl(r).map((l) => l.replace(/^etl:/, 'compact:'));
+  const lines = r.tables.map((t) =>
+    t.partitions.length === 0
+      ? `compact ${t.table}: no partition has too many or too small files${t.retiredDeleted ? ` (${t.retiredDeleted} retired files deleted)` : ''}`
+      : `compact ${t.table}: ${t.partitions.length} partitions compacted (${t.filesRead} files read, ${t.filesWritten} written, ${t.rowsWritten} rows)${t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''}`,
+  );
+  return [...lines, `compact: done in ${(r.durationMs / 1000).toFixed(1)} s`];
 }
 
 /** The lines `kafkalake run etl` prints. */

@@ -5,7 +5,7 @@ import type { Config } from '../lib/config/index.js';
 import { KafkalakeError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { describeCrawl, runCrawl } from './crawl.js';
-import { describeEtl, runEtl } from './etl.js';
+import { describeCompact, describeEtl, runCompact, runEtl } from './etl.js';
 import { describeReports, reportFailures, runReports } from './report.js';
 
 export interface RunJob {
@@ -46,6 +46,14 @@ export const RUN_JOBS: RunJob[] = [
     async run(config, log) {
       const report = await runEtl(config, log);
       return { report, lines: describeEtl(report) };
+    },
+  },
+  {
+    name: 'compact',
+    summary: 'merge the small files of the lake’s partitions into files of the spec’s size, as new generations readers switch to at once',
+    async run(config, log) {
+      const report = await runCompact(config, log);
+      return { report, lines: describeCompact(report) };
     },
   },
   CRAWL_JOB,

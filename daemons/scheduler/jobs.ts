@@ -48,8 +48,22 @@ export function buildJobs(deps: JobsDeps): Job[] {
   const find = (name: string) => deps.runJobs.find((j) => j.name === name);
   const jobs: Job[] = [];
   const etl = find('etl');
-  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
+  // the ETL and the compaction write the lake under one lock: in one group they run one after the other
+  // instead of one failing on the lock the other holds
+  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, group: 'lake', timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
   else log.warn('no etl job in the run table: not scheduled');
+  const compact = find('compact');
+  if (compact && config.compact.cron) {
+    jobs.push({
+      name: 'compact',
+      kind: 'compact',
+      cron: config.compact.cron,
+      group: 'lake',
+      ...(etl ? { dependsOn: 'etl' } : {}),
+      timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS,
+      run: adapter(compact, deps, [], () => false),
+    });
+  } else if (!compact) log.warn('no compact job in the run table: not scheduled');
   const crawl = find('crawl');
   if (crawl) {
     jobs.push({

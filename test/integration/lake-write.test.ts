@@ -41,6 +41,8 @@ const counts = async () => {
   const [r] = await query(`SELECT count(*) AS n, count(DISTINCT "index" || '/' || CAST(trade_date AS varchar)) AS k FROM stock_market_data`);
   return { n: Number(r?.n), k: Number(r?.k) };
 };
+/** rows of one year as readers see them */
+const yearRows = async (year: string) => Number((await query(`SELECT count(*) AS n FROM stock_market_data WHERE year = '${year}'`))[0]?.n);
 const location = async (year: string) => (await glueCatalog(aws.glue, 'kafkalake').getPartition(TOPIC, [year]))?.StorageDescriptor?.Location;
 
 test.before(async () => {
@@ -118,4 +120,33 @@ test.serial('a replay of every key leaves one row per key; retired generations g
   t.regex(again, /58 retired files deleted/);
   t.is((await store.list(`datalake/${TOPIC}/year=2021/_v000001/`)).length, 0, "2021's generation 1 is deleted");
   t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+});
+
+test.serial('compaction merges a partition of small files into one new generation; readers see the same rows; the ETL appends to it after', async (t) => {
+  const before = (await readManifest(store, spec, { year: '2021' }))!;
+  const last = records.filter((r) => String(r.date).startsWith('2021')).map((r) => String(r.date)).sort().pop()!;
+  const day = nextDay(nextDay(last));
+  await st.stage([{ ...records.find((r) => r.index === 'NYA')!, date: day, event_time: `${day}T21:00:00.000Z` }], { dt: nextDay(today()) });
+  t.regex(await cli('run', 'etl'), /1 partitions: 1 appended, 0 rewritten/);
+  t.is((await readManifest(store, spec, { year: '2021' }))!.files.length, before.files.length + 1);
+  const n = await counts();
+
+  const out = await cli('run', 'compact');
+  // every other year holds one file; 2021 several small ones (maxRowsPerFile / 4 is 250,000 rows)
+  t.regex(out, new RegExp(`compact stock_market_data: 1 partitions compacted \\(${before.files.length + 1} files read, 1 written, ${await yearRows('2021')} rows\\)`));
+  const after = (await readManifest(store, spec, { year: '2021' }))!;
+  t.is(after.files.length, 1);
+  t.is(after.generation, before.generation + 1);
+  t.is(await location('2021'), `s3://${bucket}/${after.location}`);
+  t.deepEqual(await counts(), n, 'the same rows, each key once');
+  t.regex(await cli('run', 'compact'), /compact stock_market_data: no partition has too many or too small files/);
+
+  // the next append lands in the compacted generation's location
+  const later = nextDay(day);
+  await st.stage([{ ...records.find((r) => r.index === 'IXIC')!, date: later, event_time: `${later}T21:00:00.000Z` }], { dt: nextDay(today()) });
+  t.regex(await cli('run', 'etl'), /1 partitions: 1 appended, 0 rewritten/);
+  const appended = (await readManifest(store, spec, { year: '2021' }))!;
+  t.is(appended.location, after.location);
+  t.is(appended.files.length, 2);
+  t.deepEqual(await counts(), { n: n.n + 1, k: n.k + 1 });
 });

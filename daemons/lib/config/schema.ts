@@ -193,6 +193,20 @@ export const schema = {
       env: 'KAFKALAKE_ETL_RETAIN_MINUTES',
     },
   },
+  compact: {
+    cron: {
+      doc: 'when the scheduler compacts the lake: a partition with too many or too small files is rewritten whole into files of the spec’s maxRowsPerFile rows, as a new generation (glue/README.md); empty: never',
+      format: 'cron-or-empty',
+      default: '0 */5 * * * *',
+      env: 'KAFKALAKE_COMPACT_CRON',
+    },
+    maxFiles: {
+      doc: 'a partition with more files than this is compacted (so is one with more than one file below maxRowsPerFile / 4 rows)',
+      format: 'positive-int',
+      default: 8,
+      env: 'KAFKALAKE_COMPACT_MAX_FILES',
+    },
+  },
   crawl: {
     cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
     crawlerName: { doc: 'the Glue crawler name', format: 'non-empty-string', default: 'kafkalake-lake', env: 'KAFKALAKE_CRAWL_CRAWLER_NAME' },
@@ -367,6 +381,10 @@ export interface Config {
     threads: number;
     workDir: string;
     retainMinutes: number;
+  };
+  compact: {
+    cron: string;
+    maxFiles: number;
   };
   crawl: {
     cron: string;

@@ -26,7 +26,7 @@ export interface GlueRunReport {
 }
 
 /** The job arguments the PySpark script reads (glue/etl_job.py parses the same names). */
-export function glueArguments(specs: TableSpec[], root: string, job: string, lake: { database?: string; retainMinutes?: number } = {}): Record<string, string> {
+export function glueArguments(specs: TableSpec[], root: string, job: string, lake: { database?: string; retainMinutes?: number; compact?: { maxFiles: number } } = {}): Record<string, string> {
   return {
     '--kafkalake_root': root,
     '--kafkalake_job': job,
@@ -34,6 +34,8 @@ export function glueArguments(specs: TableSpec[], root: string, job: string, lak
     // the lake's partitions are registered and switched in this database (protocol v3, glue/README.md)
     ...(lake.database ? { '--kafkalake_database': lake.database } : {}),
     ...(lake.retainMinutes !== undefined ? { '--kafkalake_retain_minutes': String(lake.retainMinutes) } : {}),
+    // the same job compacts: one script, one role, one lock
+    ...(lake.compact ? { '--kafkalake_action': 'compact', '--kafkalake_compact_max_files': String(lake.compact.maxFiles) } : {}),
   };
 }
 
@@ -71,6 +73,8 @@ export interface GlueRunnerDeps {
   database?: string;
   /** etl.retainMinutes: how long the job keeps a replaced generation */
   retainMinutes?: number;
+  /** run the job's compaction instead of the ETL */
+  compact?: { maxFiles: number };
   sleep?: (ms: number) => Promise<unknown>;
 }
 
@@ -87,7 +91,11 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
         try {
           const r = await glue.send(new StartJobRunCommand({
               JobName: job,
-              Arguments: glueArguments(deps.specs, deps.store.root, job, { ...(deps.database ? { database: deps.database } : {}), ...(deps.retainMinutes !== undefined ? { retainMinutes: deps.retainMinutes } : {}) }),
+              Arguments: glueArguments(deps.specs, deps.store.root, job, {
+                ...(deps.database ? { database: deps.database } : {}),
+                ...(deps.retainMinutes !== undefined ? { retainMinutes: deps.retainMinutes } : {}),
+                ...(deps.compact ? { compact: deps.compact } : {}),
+              }),
               // Glue's Timeout "overrides the timeout value set in the parent job" and counts only the time
               // the run consumes resources: our timeoutMs, which also counts start-up and queueing, is longer
               ...(deps.glueTimeoutMinutes !== undefined ? { Timeout: deps.glueTimeoutMinutes } : {}),

@@ -71,6 +71,16 @@ export function generationOf(folder: string, location: string): number {
 
 export const manifestKey = (spec: TableSpec, values: Record<string, string>) =>
   spec.partitionBy.length ? `_state/lake/${spec.table}/${spec.partitionBy.map((p) => `${p}=${values[p]}`).join('/')}.json` : `_state/lake/${spec.table}/_table.json`;
+/** The partition values a manifest key names (the inverse of manifestKey); undefined for other keys. */
+export function manifestValues(spec: TableSpec, key: string): Record<string, string> | undefined {
+  const prefix = `_state/lake/${spec.table}/`;
+  if (!key.startsWith(prefix) || !key.endsWith('.json')) return undefined;
+  const rel = key.slice(prefix.length, -'.json'.length);
+  if (!spec.partitionBy.length) return rel === '_table' ? {} : undefined;
+  const pairs = rel.split('/').map((kv): [string, string | undefined] => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, undefined]));
+  if (pairs.length !== spec.partitionBy.length || pairs.some(([k, v], i) => k !== spec.partitionBy[i] || v === undefined)) return undefined;
+  return Object.fromEntries(pairs) as Record<string, string>;
+}
 export const retiredKey = (spec: TableSpec) => `_state/lake/${spec.table}/_retired.json`;
 
 /** A path part below the location that starts with "_" or "." is hidden (as Hive and Athena list). */

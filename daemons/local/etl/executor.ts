@@ -19,7 +19,7 @@ import { manifestPointer, type PartitionPointer } from '../../lib/etl/pointer.js
 import { acquireLock, type Bookmark, dlqKey, markMerged, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
 import type { ObjectStore } from '../../lib/etl/store.js';
 import { batchSql, lit, typedSql } from './sql.js';
-import { writeLake } from './write.js';
+import { compactLake, type CompactStats, writeLake } from './write.js';
 
 const gzip = promisify(gzipCb);
 
@@ -46,6 +46,13 @@ export interface EtlRunReport {
   mode: 'local';
   durationMs: number;
   tables: TableRunStats[];
+}
+
+export interface CompactRunReport {
+  job: string;
+  mode: 'local';
+  durationMs: number;
+  tables: Array<{ table: string } & CompactStats>;
 }
 
 export interface LocalEtlDeps {
@@ -98,6 +105,7 @@ async function removeDeadWorkDirs(workDir: string, log: Logger): Promise<void> {
 export function createLocalEtl(deps: LocalEtlDeps) {
   const { store, job, log } = deps;
   const concurrency = deps.concurrency ?? 8;
+  const pointerFor = deps.pointerFor ?? (async () => manifestPointer());
 
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
@@ -162,19 +170,7 @@ WHERE trim(l.line) <> ''`);
 
     // 4. the lake: appends, or copy-on-write of the files that may hold a key of the batch (protocol v3)
     await conn.run(batchSql(spec));
-    const pointer = await (deps.pointerFor ?? (async () => manifestPointer()))(spec);
-    const w = await writeLake({
-      conn,
-      store,
-      spec,
-      pointer,
-      run: runId(objects.map((o) => o.key)),
-      dir: path.join(dir, spec.table, 'lake'),
-      retainMs: (deps.retainMinutes ?? 120) * 60_000,
-      now: () => deps.now?.() ?? new Date(),
-      concurrency,
-      log: tlog,
-    });
+    const w = await writeLake({ ...(await lakeDeps(conn, spec, dir)), run: runId(objects.map((o) => o.key)) });
     Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied, retiredDeleted: w.retiredDeleted });
     stats.partitions = [...w.appended, ...w.rewritten].sort();
 
@@ -185,41 +181,72 @@ WHERE trim(l.line) <> ''`);
     return stats;
   }
 
+  /**
+   * Under the job's lock (the ETL and the compaction never work at once): a fresh work dir and DuckDB
+   * session for `work`, every one of them released after it, even when it fails.
+   */
+  async function withSession<T>(work: (conn: DuckDBConnection, dir: string) => Promise<T>): Promise<T> {
+    const lock = await acquireLock(store, job, deps.lockTtlMs, deps.now);
+    const workDir = deps.workDir ?? os.tmpdir();
+    let dir: string | undefined;
+    let instance: DuckDBInstance | undefined;
+    let conn: DuckDBConnection | undefined;
+    // everything after the lock is inside the try: a failure anywhere (even making the work dir)
+    // releases it, or every later run would find it held until it expires
+    try {
+      try {
+        await mkdir(workDir, { recursive: true });
+        await removeDeadWorkDirs(workDir, log);
+        dir = await mkdtemp(path.join(workDir, `kafkalake-etl-${process.pid}-`));
+      } catch (err) {
+        throw wrap(err, `etl.workDir ${workDir}`, 'cannot make the ETL work dir');
+      }
+      instance = await DuckDBInstance.create(':memory:', {
+        memory_limit: `${deps.memoryMb}MB`,
+        threads: String(deps.threads),
+        temp_directory: path.join(dir, 'spill'),
+      });
+      conn = await instance.connect();
+      await conn.run(`SET TimeZone = 'UTC'`); // timestamps without an offset are UTC, as in the Spark job
+      return await work(conn, dir);
+    } finally {
+      conn?.closeSync();
+      instance?.closeSync();
+      if (dir) await rm(dir, { recursive: true, force: true });
+      await lock.release();
+    }
+  }
+
+  const lakeDeps = async (conn: DuckDBConnection, spec: TableSpec, dir: string) => ({
+    conn,
+    store,
+    spec,
+    pointer: await pointerFor(spec),
+    dir: path.join(dir, spec.table, 'lake'),
+    retainMs: (deps.retainMinutes ?? 120) * 60_000,
+    now: () => deps.now?.() ?? new Date(),
+    concurrency,
+    log: log.child({ table: spec.table }),
+  });
+
   return {
     async run(): Promise<EtlRunReport> {
       const started = Date.now();
-      const lock = await acquireLock(store, job, deps.lockTtlMs, deps.now);
-      const workDir = deps.workDir ?? os.tmpdir();
-      let dir: string | undefined;
-      let instance: DuckDBInstance | undefined;
-      let conn: DuckDBConnection | undefined;
-      // everything after the lock is inside the try: a failure anywhere (even making the work dir)
-      // releases it, or every later run would find it held until it expires
-      try {
-        try {
-          await mkdir(workDir, { recursive: true });
-          await removeDeadWorkDirs(workDir, log);
-          dir = await mkdtemp(path.join(workDir, `kafkalake-etl-${process.pid}-`));
-        } catch (err) {
-          throw wrap(err, `etl.workDir ${workDir}`, 'cannot make the ETL work dir');
-        }
-        instance = await DuckDBInstance.create(':memory:', {
-          memory_limit: `${deps.memoryMb}MB`,
-          threads: String(deps.threads),
-          temp_directory: path.join(dir, 'spill'),
-        });
-        conn = await instance.connect();
-        await conn.run(`SET TimeZone = 'UTC'`); // timestamps without an offset are UTC, as in the Spark job
+      return withSession(async (conn, dir) => {
         const bookmark = await readBookmark(store, job);
         const tables: TableRunStats[] = [];
         for (const spec of deps.specs) tables.push(await runTable(conn, spec, bookmark, dir));
         return { job, mode: 'local', durationMs: Date.now() - started, tables };
-      } finally {
-        conn?.closeSync();
-        instance?.closeSync();
-        if (dir) await rm(dir, { recursive: true, force: true });
-        await lock.release();
-      }
+      });
+    },
+    /** `kafkalake run compact`: every table's partitions with too many or too small files, each rewritten whole. */
+    async compact(maxFiles: number): Promise<CompactRunReport> {
+      const started = Date.now();
+      return withSession(async (conn, dir) => {
+        const tables: CompactRunReport['tables'] = [];
+        for (const spec of deps.specs) tables.push({ table: spec.table, ...(await compactLake({ ...(await lakeDeps(conn, spec, dir)), maxFiles })) });
+        return { job, mode: 'local', durationMs: Date.now() - started, tables };
+      });
     },
   };
 }

@@ -106,14 +106,16 @@ export const batchPartitionsSql = (spec: TableSpec) =>
 /** The batch's rows of one partition. */
 export const partitionWhere = (spec: TableSpec, values: Record<string, string>) => spec.partitionBy.map((p) => `${ident(p)} = ${lit(values[p]!)}`).join(' AND ') || 'true';
 
-/** batch rows of one partition ∪ the rows of the files it rewrites → rw(<columns>), deduplicated. */
-export function rewriteSql(spec: TableSpec, where: string, files: string[]): string {
-  const cols = spec.columns.map((c) => ident(c.name)).join(', ');
-  const existing = files.length
-    ? `\n  UNION ALL SELECT ${spec.columns.map((c) => `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]}) AS ${ident(c.name)}`).join(', ')} FROM read_parquet([${files.map(lit).join(', ')}])`
-    : '';
+/**
+ * rows of `from` (e.g. "batch WHERE …"; none when undefined) ∪ the rows of the files → rw(<columns>),
+ * deduplicated: a copy-on-write merges the batch with the files it rewrites, a compaction only files.
+ */
+export function rewriteSql(spec: TableSpec, from: string | undefined, files: string[]): string {
+  const parts: string[] = [];
+  if (from) parts.push(`SELECT ${spec.columns.map((c) => ident(c.name)).join(', ')} FROM ${from}`);
+  if (files.length) parts.push(`SELECT ${spec.columns.map((c) => `CAST(${ident(c.name)} AS ${DUCK_TYPES[c.type]}) AS ${ident(c.name)}`).join(', ')} FROM read_parquet([${files.map(lit).join(', ')}])`);
   return `CREATE OR REPLACE TEMP TABLE rw AS
-${dedupSql(spec, `SELECT ${cols} FROM batch WHERE ${where}${existing}`)}`;
+${dedupSql(spec, parts.join('\n  UNION ALL '))}`;
 }
 
 /** A set of rows (a SELECT with the spec's columns) numbered into files: out(<columns>, _file_no). */

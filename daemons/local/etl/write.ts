@@ -11,6 +11,7 @@ import {
   generationLocation,
   generationOf,
   keyColumns,
+  manifestValues,
   locationFiles,
   type ManifestFile,
   nextGeneration,
@@ -18,6 +19,7 @@ import {
   partitionFolder,
   readManifest,
   readRetired,
+  runId,
   reconcile,
   type RetiredGeneration,
   sameValues,
@@ -90,14 +92,14 @@ export async function expireRetired(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'p
   return deleted;
 }
 
-/** Write `out` (numbered rows) as files into `location`; their manifest entries. */
-async function writeFiles(d: LakeWriteDeps, location: string, tag: string): Promise<ManifestFile[]> {
+/** Write `out` (numbered rows) as files of run `run` into `location`; their manifest entries. */
+async function writeFiles(d: LakeWriteDeps, location: string, run: string, tag: string): Promise<ManifestFile[]> {
   const keys = keyColumns(d.spec);
   const stats = await rows(d.conn, fileStatsSql(d.spec, keys));
   const files: ManifestFile[] = [];
   for (const s of stats) {
     const n = Number(s._file_no);
-    const name = partFileName(d.run, n);
+    const name = partFileName(run, n);
     const local = path.join(d.dir, `${tag}-${n}.parquet`);
     await d.conn.run(`COPY (${fileSql(d.spec, n)}) TO ${lit(local)} (FORMAT parquet, COMPRESSION snappy)`);
     await d.store.upload(location + name, local);
@@ -117,25 +119,55 @@ async function matching(d: LakeWriteDeps, known: ManifestFile[], where: string):
   return new Set((await rows(d.conn, matchSql(keys, where))).map((r) => String(r.name)));
 }
 
-async function writePartition(d: LakeWriteDeps, values: Record<string, string>, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
-  const { store, spec } = d;
-  const folder = partitionFolder(spec, values);
-  const manifest = await readManifest(store, spec, values);
+/** Where a partition stands now: its pointer, location, generation, files and which the manifest knows. */
+async function partitionState(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer'>, values: Record<string, string>) {
+  const folder = partitionFolder(d.spec, values);
+  const manifest = await readManifest(d.store, d.spec, values);
   const current = await d.pointer.current(values, manifest);
   const location = current ?? folder;
-  const generation = generationOf(folder, location);
-  const listed = await locationFiles(store, location);
-  const { known, unknown } = reconcile(listed, location, manifest);
+  const listed = await locationFiles(d.store, location);
+  return { values, folder, current, location, generation: generationOf(folder, location), listed, ...reconcile(listed, location, manifest) };
+}
+type PartitionState = Awaited<ReturnType<typeof partitionState>>;
+
+/**
+ * A new generation of the partition: the rows of `out` as files of run `run`, the `kept` files copied
+ * (server-side), the old generation entered for deletion, then the one switch of the pointer and the
+ * manifest. Before the switch readers see the old generation whole, after it the new one.
+ */
+async function replaceGeneration(d: LakeWriteDeps, p: PartitionState, retired: RetiredGeneration[], kept: ManifestFile[], run: string, tag: string): Promise<ManifestFile[]> {
+  const { store, spec } = d;
+  const next = nextGeneration(p.generation, retired, p.values);
+  const target = generationLocation(p.folder, next);
+  for (const o of await store.list(target)) await store.delete(o.key); // a crashed run's try at the same generation
+  const written = await writeFiles(d, target, run, tag);
+  const clash = kept.find((f) => written.some((w) => w.name === f.name));
+  if (clash) throw new KafkalakeError(`the rewrite of ${label(spec, p.values)} names a new file like a kept one (${clash.name})`, { where: store.where(target) });
+  await pool(kept, d.concurrency, (f) => store.copy(p.location + f.name, target + f.name));
+  // the old generation is entered for deletion before the switch (a crash after it leaves an entry whose
+  // location is still current, which the expiry drops without deleting); its clock starts now
+  const i = retired.findIndex((r) => r.location === p.location && sameValues(r.values, p.values));
+  if (i >= 0) retired.splice(i, 1);
+  retired.push({ values: p.values, generation: p.generation, location: p.location, files: p.listed.map((o) => o.key.slice(p.location.length)), retiredAt: d.now().toISOString() });
+  await writeRetired(store, spec, retired);
+  await d.pointer.commit(p.values, target, p.current === undefined);
+  await writeManifest(store, spec, { values: p.values, generation: next, location: target, files: [...kept, ...written] }, d.now());
+  return written;
+}
+
+async function writePartition(d: LakeWriteDeps, values: Record<string, string>, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
+  const { store, spec } = d;
+  const p = await partitionState(d, values);
   const where = partitionWhere(spec, values);
-  const matched = await matching(d, known, where);
+  const matched = await matching(d, p.known, where);
   const name = label(spec, values);
 
-  if (matched.size === 0 && unknown.length === 0) {
+  if (matched.size === 0 && p.unknown.length === 0) {
     // append: the batch's keys are in no current file, so each new file adds rows no reader has
     await d.conn.run(numberedSql(spec, `SELECT * FROM batch WHERE ${where}`));
-    const added = await writeFiles(d, location, `a${stats.appended.length}`);
-    if (current === undefined) await d.pointer.commit(values, location, true);
-    await writeManifest(store, spec, { values, generation, location, files: [...known, ...added] }, d.now());
+    const added = await writeFiles(d, p.location, d.run, `a${stats.appended.length}`);
+    if (p.current === undefined) await d.pointer.commit(values, p.location, true);
+    await writeManifest(store, spec, { values, generation: p.generation, location: p.location, files: [...p.known, ...added] }, d.now());
     stats.appended.push(name);
     stats.filesWritten += added.length;
     stats.rowsWritten += added.reduce((n, f) => n + f.rows, 0);
@@ -143,32 +175,58 @@ async function writePartition(d: LakeWriteDeps, values: Record<string, string>, 
   }
 
   // copy-on-write: the files that may hold a batch key (and every unknown one) are read and merged
-  const read = [...known.filter((f) => matched.has(f.name)).map((f) => location + f.name), ...unknown.map((o) => o.key)];
+  const read = [...p.known.filter((f) => matched.has(f.name)).map((f) => p.location + f.name), ...p.unknown.map((o) => o.key)];
   const local = read.map((_, i) => path.join(d.dir, `r${stats.rewritten.length}-${i}.parquet`));
   await pool(read, d.concurrency, (k, i) => store.download(k, local[i]!));
-  await d.conn.run(rewriteSql(spec, where, local));
+  await d.conn.run(rewriteSql(spec, `batch WHERE ${where}`, local));
   await d.conn.run(numberedSql(spec, 'SELECT * FROM rw'));
-  const next = nextGeneration(generation, retired, values);
-  const target = generationLocation(folder, next);
-  for (const o of await store.list(target)) await store.delete(o.key); // a crashed run's try at the same generation
-  const written = await writeFiles(d, target, `w${stats.rewritten.length}`);
-  const kept = known.filter((f) => !matched.has(f.name));
-  const clash = kept.find((f) => written.some((w) => w.name === f.name));
-  if (clash) throw new KafkalakeError(`the rewrite of ${name} names a new file like a kept one (${clash.name})`, { where: store.where(target) });
-  await pool(kept, d.concurrency, (f) => store.copy(location + f.name, target + f.name));
-  // the old generation is entered for deletion before the switch: a crash after it leaves an entry
-  // whose location is still current, which the expiry drops without deleting
-  if (!retired.some((r) => r.location === location && sameValues(r.values, values))) {
-    retired.push({ values, generation, location, files: listed.map((o) => o.key.slice(location.length)), retiredAt: d.now().toISOString() });
-    await writeRetired(store, spec, retired);
-  }
-  await d.pointer.commit(values, target, current === undefined);
-  await writeManifest(store, spec, { values, generation: next, location: target, files: [...kept, ...written] }, d.now());
+  const kept = p.known.filter((f) => !matched.has(f.name));
+  const written = await replaceGeneration(d, p, retired, kept, d.run, `w${stats.rewritten.length}`);
   stats.rewritten.push(name);
   stats.filesWritten += written.length;
   stats.rowsWritten += written.reduce((n, f) => n + f.rows, 0);
   stats.filesRead += read.length;
   stats.filesCopied += kept.length;
+}
+
+export interface CompactStats {
+  /** partitions compacted into a new generation */
+  partitions: string[];
+  filesRead: number;
+  filesWritten: number;
+  rowsWritten: number;
+  retiredDeleted: number;
+}
+
+/**
+ * Compaction (glue/README.md): a partition whose current generation holds more than `maxFiles` files, more
+ * than one small file (below maxRowsPerFile / 4 rows) or a file its manifest does not know is rewritten
+ * whole into files of maxRowsPerFile rows, as a new generation. It reads every manifest of the table.
+ */
+export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: number }): Promise<CompactStats> {
+  const { store, spec } = d;
+  const stats: CompactStats = { partitions: [], filesRead: 0, filesWritten: 0, rowsWritten: 0, retiredDeleted: 0 };
+  await mkdir(d.dir, { recursive: true });
+  stats.retiredDeleted = await expireRetired(d);
+  const retired = await readRetired(store, spec);
+  const partitions = (await store.list(`_state/lake/${spec.table}/`)).map((o) => manifestValues(spec, o.key)).filter((v) => v !== undefined);
+  const small = spec.target.maxRowsPerFile / 4;
+  for (const values of partitions) {
+    const p = await partitionState(d, values);
+    const due = p.listed.length > d.maxFiles || p.known.filter((f) => f.rows < small).length > 1 || p.unknown.length > 0;
+    if (!due || p.listed.length === 0) continue;
+    const local = p.listed.map((_, i) => path.join(d.dir, `c${stats.partitions.length}-${i}.parquet`));
+    await pool(p.listed, d.concurrency, (f, i) => store.download(f.key, local[i]!));
+    await d.conn.run(rewriteSql(spec, undefined, local));
+    await d.conn.run(numberedSql(spec, 'SELECT * FROM rw'));
+    const written = await replaceGeneration({ ...d, run: '' }, p, retired, [], runId(p.listed.map((f) => f.key)), `c${stats.partitions.length}`);
+    stats.partitions.push(label(spec, p.values));
+    stats.filesRead += p.listed.length;
+    stats.filesWritten += written.length;
+    stats.rowsWritten += written.reduce((n, f) => n + f.rows, 0);
+    d.log.info('compacted', { partition: label(spec, p.values), filesRead: p.listed.length, filesWritten: written.length });
+  }
+  return stats;
 }
 
 /** Every partition of `batch`: appended or rewritten, then its manifest; the caller moves the bookmark after. */
