@@ -61,21 +61,29 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
     if (loc.bucket !== bucket.name) throw new KafkalakeError(`table ${name} is in bucket ${loc.bucket}: the local engine reads ${bucket.name} only`, { where: `glue table ${name}` });
     const partitionKeys = cols(t.PartitionKeys);
     const prefix = loc.key.endsWith('/') || loc.key === '' ? loc.key : `${loc.key}/`;
+    // the partitions' locations first, then the listing, as Athena plans: a location the ETL switched to
+    // holds all its files before the switch (and keeps them for etl.retainMinutes after the next one), so
+    // a listing made after reading the pointer finds them; listed first, a switch in between would hide
+    // the partition's new files from this query
+    const parts =
+      partitionKeys.length === 0
+        ? []
+        : (await catalog.getPartitions(name))
+            .map((p) => ({ loc: parseS3Uri(p.StorageDescriptor?.Location ?? ''), values: p.Values ?? [] }))
+            .filter((p): p is { loc: { bucket: string; key: string }; values: string[] } => p.loc !== undefined)
+            .map((p) => ({ prefix: p.loc.key.endsWith('/') ? p.loc.key : `${p.loc.key}/`, values: p.values }));
     // Athena's listing: a name below the location starting with _ or . is hidden, so are the ETL's
     // generation folders (_vNNNNNN/) to a reader of an older location
     const listed = (await bucket.list(prefix)).filter((o) => !isHidden(o.key) && o.size > 0);
+    const file = (o: (typeof listed)[number], values: string[]): SourceFile => ({ key: o.key, etag: o.etag, values, file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) });
     let files: SourceFile[];
     if (partitionKeys.length === 0) {
-      files = listed.filter((o) => visibleIn(prefix, o.key)).map((o) => ({ key: o.key, etag: o.etag, values: [], file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) }));
+      files = listed.filter((o) => visibleIn(prefix, o.key)).map((o) => file(o, []));
     } else {
-      const parts = (await catalog.getPartitions(name))
-        .map((p) => ({ loc: parseS3Uri(p.StorageDescriptor?.Location ?? ''), values: p.Values ?? [] }))
-        .filter((p): p is { loc: { bucket: string; key: string }; values: string[] } => p.loc !== undefined)
-        .map((p) => ({ prefix: p.loc.key.endsWith('/') ? p.loc.key : `${p.loc.key}/`, values: p.values }));
       files = [];
       for (const o of listed) {
         const p = parts.find((q) => visibleIn(q.prefix, o.key));
-        if (p) files.push({ key: o.key, etag: o.etag, values: p.values, file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) });
+        if (p) files.push(file(o, p.values));
       }
     }
     files.sort((a, b) => a.key.localeCompare(b.key));
