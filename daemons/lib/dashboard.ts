@@ -59,7 +59,7 @@ function definition(v: { namespace: string; region: string; topic: string; perio
   graph('Job duration (ms)', v.jobs, 'Maximum');
   graph(
     'Job failures',
-    ['etl', 'crawl', 'report'].map((k) => [ns, 'JobFailure', 'Daemon', 'scheduler', 'Kind', k]),
+    ['etl', 'compact', 'crawl', 'report'].map((k) => [ns, 'JobFailure', 'Daemon', 'scheduler', 'Kind', k]),
   );
   const daemons = ['producer', 'consumer', 'scheduler'];
   graph('Heartbeats', daemons.map((d) => [ns, 'Heartbeat', 'Daemon', d]), 'SampleCount');
