@@ -3,6 +3,7 @@
 // the same run, each in its own process on its own copy of the data (file paths, no S3 in between).
 // Reports wall time, rows/s, the ratio, and the peak RSS of each process tree (sampled from /proc).
 //   node dist/test/bench/etl.js [--quick] [--records N] [--repeat K]
+// (and --worker DIR [--memory-mb N]: one DuckDB executor run over DIR, what runEtl spawns)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
@@ -16,37 +17,89 @@ import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { createLocalEtl } from '../../daemons/local/etl/executor.js';
 import { duck, lakeScan, SPEC_FILE, VENV_BIN } from '../integration/etl-helpers.js';
+import { descendants } from '../helpers/proc.js';
 import { type Benchmark, type BenchContext, fmt, machine, median, treeRssKb } from './harness.js';
 import { simulatedRecords, stager } from '../integration/etl-staging.js';
 
 const JOB = 'bench-etl';
-const MEMORY_MB = 1536;
+export const MEMORY_MB = 1536;
 // Spark in local mode is driver and executor in one JVM: at 10,000,000 records it ran out of memory (exit 52)
 // with 1536 MB, so it gets 4 GB (a Glue G.1X worker has 16 GB); DuckDB stays within its 1536 MB limit.
-const SPARK_MEMORY_MB = 4096;
+export const SPARK_MEMORY_MB = 4096;
 
-interface Measured {
+export interface Measured {
   ms: number;
   peakRssMb: number;
   code: number | null;
   stderr: string;
 }
 
-async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+/** Run a command, sampling its process tree's RSS; past `timeoutMs` the tree is SIGKILLed (code null). */
+export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = Infinity): Promise<Measured> {
   const started = Date.now();
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, treeRssKb(child.pid!))), 250);
+  const kill = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+        stderr += `\nkilled after ${timeoutMs} ms`;
+        for (const pid of [...descendants(child.pid!), child.pid!]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone meanwhile */
+          }
+        }
+      }, timeoutMs)
+    : undefined;
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(timer);
+  clearTimeout(kill);
   return { ms: Date.now() - started, peakRssMb: Math.round(peak / 1024), code, stderr };
 }
 
+export type Engine = 'duckdb' | 'spark';
+
+/** A run that exited non-zero or was killed, with its measurement and a one-line reason from its stderr. */
+export class EtlRunFailed extends Error {
+  readonly reason: string;
+  constructor(
+    readonly engine: Engine,
+    readonly measured: Measured,
+  ) {
+    const lines = measured.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+    // DuckDB's error comes first, then its hints; Spark's last lines are its stack trace
+    const reason = (engine === 'duckdb' ? lines.find((l) => /Error|killed after/.test(l)) : undefined) ?? lines.slice(-5).join(' ');
+    super(`${engine} failed (exit ${measured.code}): ${reason}`);
+    this.reason = reason.replace(/^etl bench: /, '').replace(/\s*Possible solutions:.*/s, '').slice(0, 300);
+  }
+}
+
+/** One ETL run over the bucket in directory `root`, in a process of its own: the DuckDB executor (this
+ * module's --worker, memory_limit `memoryMb`) or glue/etl_job.py under spark-submit. Throws EtlRunFailed
+ * when it fails or outlives `timeoutMs`. */
+export async function runEtl(engine: Engine, root: string, opts: { timeoutMs?: number; memoryMb?: number } = {}): Promise<Measured> {
+  const m =
+    engine === 'duckdb'
+      ? await measure(process.execPath, [fileURLToPath(import.meta.url), '--worker', root, '--memory-mb', String(opts.memoryMb ?? MEMORY_MB)], process.env, opts.timeoutMs)
+      : await measure(
+          path.join(VENV_BIN, 'spark-submit'),
+          ['--master', 'local[2]', '--driver-memory', `${SPARK_MEMORY_MB}m`, '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=8',
+            path.join(PROJECT_ROOT, 'glue/etl_job.py'), '--kafkalake_root', `file://${root}/`, '--kafkalake_job', JOB, '--kafkalake_spec_files', SPEC_FILE],
+          { ...process.env, PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PYSPARK_PYTHON: path.join(VENV_BIN, 'python') },
+          opts.timeoutMs,
+        );
+  if (m.code !== 0) throw new EtlRunFailed(engine, m);
+  return m;
+}
+
+/** Staging as the benchmarks write it: 6 Kafka partitions, objects of 50,000 records, in a directory. */
+export const etlStager = (dir: string) => stager(dirStore(dir), 'stock_market_data', { partitions: 6, perObject: 50_000, track: false });
+
 async function stage(dir: string, records: number): Promise<void> {
-  const st = stager(dirStore(dir), 'stock_market_data', { partitions: 6, perObject: 50_000, track: false });
-  await st.stage(simulatedRecords(records, 1000, 7), { dt: '2026-11-21' });
+  await etlStager(dir).stage(simulatedRecords(records, 1000, 7), { dt: '2026-11-21' });
 }
 
 async function lakeRows(dir: string): Promise<number> {
@@ -77,22 +130,12 @@ export async function benchEtl(opts: { records: number; repeat: number; log?: (s
     await stage(path.join(base, 'source'), opts.records);
     const stageMs = Date.now() - t0;
     say(`etl bench: staged ${opts.records} records in ${(stageMs / 1000).toFixed(1)} s`);
-    const self = fileURLToPath(import.meta.url);
-    const runs: Record<'duckdb' | 'spark', Measured[]> = { duckdb: [], spark: [] };
+    const runs: Record<Engine, Measured[]> = { duckdb: [], spark: [] };
     for (let i = 0; i < opts.repeat; i++) {
       for (const engine of ['duckdb', 'spark'] as const) {
         const root = path.join(base, `${engine}-${i}`);
         await cp(path.join(base, 'source'), root, { recursive: true });
-        const m =
-          engine === 'duckdb'
-            ? await measure(process.execPath, [self, '--worker', root])
-            : await measure(
-                path.join(VENV_BIN, 'spark-submit'),
-                ['--master', 'local[2]', '--driver-memory', `${SPARK_MEMORY_MB}m`, '--conf', 'spark.ui.enabled=false', '--conf', 'spark.sql.shuffle.partitions=8',
-                  path.join(PROJECT_ROOT, 'glue/etl_job.py'), '--kafkalake_root', `file://${root}/`, '--kafkalake_job', JOB, '--kafkalake_spec_files', SPEC_FILE],
-                { ...process.env, PATH: `${VENV_BIN}:${process.env.PATH ?? ''}`, PYSPARK_PYTHON: path.join(VENV_BIN, 'python') },
-              );
-        if (m.code !== 0) throw new Error(`${engine} failed (exit ${m.code}): ${m.stderr.split('\n').slice(-5).join(' ')}`);
+        const m = await runEtl(engine, root);
         const rows = await lakeRows(root);
         if (rows !== opts.records) throw new Error(`${engine} wrote ${rows} rows, expected ${opts.records}`);
         say(`etl bench: ${engine} run ${i + 1}: ${(m.ms / 1000).toFixed(1)} s, ${Math.round(opts.records / (m.ms / 1000))} rows/s, peak RSS ${m.peakRssMb} MB`);
@@ -145,17 +188,17 @@ export function markdown(r: EtlBenchResult, m: string): string {
   ].join('\n');
 }
 
-async function worker(root: string): Promise<void> {
+async function worker(root: string, memoryMb: number): Promise<void> {
   const log = createLogger({ daemon: 'bench-etl', level: 'warn', stream: process.stderr });
-  const etl = createLocalEtl({ store: dirStore(root), specs: loadSpecs(path.join(PROJECT_ROOT, 'glue/tables')), job: JOB, log, memoryMb: MEMORY_MB, threads: 2, lockTtlMs: 3_600_000, workDir: root });
+  const etl = createLocalEtl({ store: dirStore(root), specs: loadSpecs(path.join(PROJECT_ROOT, 'glue/tables')), job: JOB, log, memoryMb, threads: 2, lockTtlMs: 3_600_000, workDir: root });
   const r = await etl.run();
   process.stdout.write(`${JSON.stringify(r.tables.map((t) => ({ rows: t.rowsRead, files: t.files })))}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { worker: { type: 'string' }, quick: { type: 'boolean' }, records: { type: 'string' }, repeat: { type: 'string' } } });
+  const { values } = parseArgs({ options: { worker: { type: 'string' }, 'memory-mb': { type: 'string' }, quick: { type: 'boolean' }, records: { type: 'string' }, repeat: { type: 'string' } } });
   const main = values.worker
-    ? worker(values.worker)
+    ? worker(values.worker, Number(values['memory-mb'] ?? MEMORY_MB))
     : (async () => {
         const m = machine();
         const r = await benchEtl({ records: Number(values.records ?? (values.quick ? 100_000 : 10_000_000)), repeat: Number(values.repeat ?? 1) });

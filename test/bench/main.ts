@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { consumerBench } from './consumer.js';
+import { etlCostBench } from './etl-cost.js';
 import { etlBench } from './etl.js';
 import { freshnessBench } from './freshness.js';
 import { type Benchmark, type BenchContext, BENCHMARKS_FILE, failedBody, header, host, readSections, wholeFile, writeSection } from './harness.js';
@@ -16,9 +17,9 @@ import { producerBench } from './producer.js';
 import { reportsBench } from './reports.js';
 
 /** The sections of BENCHMARKS.md, in the pipeline's order. */
-const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, freshnessBench, etlBench, reportsBench];
-/** The order they run in: the ETL first, before the local stack is started (it does not use it). */
-const RUN_ORDER = ['etl', 'producer', 'consumer', 'freshness', 'reports'];
+const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, freshnessBench, etlBench, etlCostBench, reportsBench];
+/** The order they run in: the ETL ones first, before the local stack is started (they do not use it). */
+const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'freshness', 'reports'];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-write': { type: 'boolean' } } });

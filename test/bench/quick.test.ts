@@ -7,8 +7,9 @@ import test from 'ava';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist/test/bench/main.js');
-/** the modules of the quick run (the others' quick sizes take minutes each; the lead runs them) */
-const ONLY = ['consumer', 'freshness'];
+/** the modules of the quick run (etl-cost's quick size is DuckDB only, seconds; the others' take minutes
+ * each: the lead runs them) */
+const ONLY = ['etl-cost', 'consumer', 'freshness'];
 const NUMBER = String.raw`[\d,]+(?:\.\d+)?`;
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -66,4 +67,15 @@ test('bench --quick runs and prints every section with its tables and figures', 
   const rss = fresh.split('\n').find((l) => l.startsWith('| 1,000/s |'));
   t.truthy(rss, 'a peak RSS row for 1,000/s');
   t.regex(rss ?? '', new RegExp(`^\\| 1,000/s \\| ${NUMBER} \\| ${NUMBER} \\| ${NUMBER} \\| .* \\| yes, every run \\|$`));
+
+  const cost = section(r.stdout, 'ETL cost');
+  t.true(cost.includes('quick mode'), cost);
+  const duck = row(cost, 'local ETL (DuckDB executor');
+  t.truthy(duck, `the ETL cost table has a DuckDB row:\n${cost}`);
+  // seconds into an empty lake and into the full partition, their ratio, the files after each, peak RSS
+  t.regex(duck?.[1] ?? '', new RegExp(`^${NUMBER} s$`), 'into an empty lake');
+  t.regex(duck?.[2] ?? '', new RegExp(`^${NUMBER} s$`), 'into the full partition');
+  t.regex(duck?.[3] ?? '', new RegExp(`^\\*\\*${NUMBER}×\\*\\*$`), 'ratio');
+  for (const c of [duck?.[4], duck?.[5]]) t.regex(c ?? '', new RegExp(`^\\d+ \\(${NUMBER}( each|–${NUMBER})?\\)$`), 'files (rows per file)');
+  t.regex(duck?.[6] ?? '', new RegExp(`^${NUMBER} / ${NUMBER} MB$`), 'peak RSS');
 });
