@@ -93,7 +93,7 @@ export function describeEtl(r: EtlReport): string[] {
   }
   const lines = r.tables.map((t) =>
     t.objects === 0
-      ? `etl ${t.table}: nothing new to merge`
+      ? `etl ${t.table}: nothing new to merge${t.retiredDeleted ? ` (${t.retiredDeleted} retired files deleted)` : ''}`
       : `etl ${t.table}: ${t.objects} staging objects, ${t.rowsRead} rows read, ${t.rowsRejected} rejected${t.dlqObjects.length ? ` (DLQ: ${t.dlqObjects.length} objects)` : ''}; ` +
         `${t.partitions.length} partitions: ${t.appended.length} appended, ${t.rewritten.length} rewritten (${t.files} files, ${t.rowsWritten} rows written; ${t.filesRead} files read, ${t.filesCopied} copied)` +
         (t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''),

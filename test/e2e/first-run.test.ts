@@ -50,7 +50,7 @@ test('kafkalake up on an empty state: lake rows, a report, reports list/show, th
 
   try {
     await until('up to start every daemon', () => out.includes('running; Ctrl-C stops everything'), 180_000);
-    t.regex(out, /^ {2}catalog {4}glue database kafkalake, 2 tables, \d+ alarms, dashboard kafkalake/m);
+    t.regex(out, /^ {2}catalog {4}glue database kafkalake, 3 tables, \d+ alarms, dashboard kafkalake/m);
     t.regex(out, /^ {2}topic {6}stock_market_data \(6 partitions\)$/m);
 
     let rows = 0;

@@ -20,7 +20,7 @@ export interface SparkResult {
 }
 
 /** spark-submit glue/etl_job.py on a directory, as Glue runs it on the bucket. */
-export async function runSparkJob(dir: string, job: string, opts: { driverMemory?: string; timeoutMs?: number; measure?: boolean } = {}): Promise<SparkResult> {
+export async function runSparkJob(dir: string, job: string, opts: { driverMemory?: string; timeoutMs?: number; measure?: boolean; specFile?: string; args?: string[] } = {}): Promise<SparkResult> {
   const args = [
     path.join(VENV_BIN, 'spark-submit'),
     '--master',
@@ -37,7 +37,8 @@ export async function runSparkJob(dir: string, job: string, opts: { driverMemory
     '--kafkalake_job',
     job,
     '--kafkalake_spec_files',
-    SPEC_FILE,
+    opts.specFile ?? SPEC_FILE,
+    ...(opts.args ?? []),
   ];
   const cmd = opts.measure ? '/usr/bin/time' : args[0]!;
   const argv = opts.measure ? ['-f', 'PEAK_RSS_KB=%M', ...args] : args.slice(1);
@@ -75,6 +76,19 @@ export async function copyPrefix(from: ObjectStore, to: string, prefix: string):
     await writeFile(file, got!.body);
   }
   return objs.length;
+}
+
+/** Every partition manifest of a lake in a directory, without what may differ between executors (sizes, times). */
+export function manifests(dir: string, table = 'stock_market_data'): Record<string, unknown> {
+  const root = path.join(dir, '_state', 'lake', table);
+  const out: Record<string, unknown> = {};
+  for (const n of readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.json') && !f.startsWith('_retired')).sort()) {
+    const m = JSON.parse(readFileSync(path.join(root, n), 'utf8')) as { files: { bytes?: number }[]; updatedAt?: string };
+    delete m.updatedAt;
+    for (const f of m.files) delete f.bytes;
+    out[n] = m;
+  }
+  return out;
 }
 
 /** A DuckDB session for comparing lakes; close() when done. */

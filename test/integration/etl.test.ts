@@ -17,7 +17,7 @@ import { createLogger } from '../../daemons/lib/log.js';
 import { createLocalEtl } from '../../daemons/local/etl/executor.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
-import { copyPrefix, currentFiles, duck, lakeScan, runSparkJob } from './etl-helpers.js';
+import { copyPrefix, currentFiles, duck, lakeScan, manifests, runSparkJob } from './etl-helpers.js';
 import { CSV, csvRecords, nextDay, type Stager, stager, today } from './etl-staging.js';
 
 const run = promisify(execFile);
@@ -229,6 +229,37 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
   const once = await createLocalEtl({ store: dirStore(full), specs: loadSpecs(path.join(PROJECT_ROOT, 'glue/tables')), job: JOB, log: quiet, memoryMb: 512, threads: 2, lockTtlMs: 60_000 }).run();
   t.is(once.tables[0]?.rowsRejected, 2);
   await assertSameLake(t, lake, full, { files: false });
+});
+
+test.serial('a replay of every key, new dates, a run killed mid-way and rerun, then a compaction: both executors leave the same lake and manifests', async (t) => {
+  // every key of the CSV again with later offsets (a replayed topic), and two new trade dates in 2021
+  const csv = csvRecords();
+  const last = csv.filter((r) => String(r.date).startsWith('2021')).map((r) => String(r.date)).sort().pop()!;
+  const fresh = ['NYA', 'HSI'].map((index) => ({ ...csv.find((r) => r.index === index)!, date: nextDay(last), close: 99 }));
+  await st.stage([...csv, ...fresh], { dt: nextDay(nextDay(today())) });
+  const r = await etl();
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /57 partitions: 0 appended, 57 rewritten/);
+
+  // the Glue script: killed at a random moment of its run, then run to the end
+  await copyPrefix(store, sparkDir(), 'staging/stock_market_data/');
+  const killed = await runSparkJob(sparkDir(), JOB, { timeoutMs: 12_000 + Math.floor(Math.random() * 20_000) });
+  t.log(killed.code === null ? `the Spark run was SIGKILLed after ${(killed.ms / 1000).toFixed(1)} s` : `the Spark run ended before its kill (${killed.code})`);
+  const s = await runSparkJob(sparkDir(), JOB);
+  t.is(s.code, 0, s.stderr);
+  const lake = await localCopy();
+  await assertSameLake(t, lake, sparkDir());
+  t.deepEqual(manifests(sparkDir()), manifests(lake), 'the same manifests: locations, generations, files, key ranges');
+
+  // compaction: every partition holds one file but 2021 (the rewritten one and the appended one, both
+  // small): compacted alone, the same in both
+  const c = await run(process.execPath, [CLI, 'run', 'compact', '--config', configFile], { timeout: 240_000 });
+  t.regex(c.stdout, /compact stock_market_data: 1 partitions compacted \(2 files read, 1 written, \d+ rows\)/);
+  const sc = await runSparkJob(sparkDir(), JOB, { args: ['--kafkalake_action', 'compact'] });
+  t.is(sc.code, 0, sc.stderr);
+  const compacted = await localCopy();
+  await assertSameLake(t, compacted, sparkDir());
+  t.deepEqual(manifests(sparkDir()), manifests(compacted), 'the same manifests after the compaction');
 });
 
 test.serial('a second run while one holds the lock is refused in one line; a dead holder on this host is taken over', async (t) => {

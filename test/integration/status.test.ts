@@ -122,7 +122,7 @@ test.serial('status shows every stage from its source; healthy when every stage 
   const etl = r.jobs.ok ? r.jobs.value.find((x) => x.name === 'etl') : undefined;
   t.like(etl, { schedule: '*/15 * * * * *', last: { outcome: 'succeeded', durationMs: 1200 } });
   t.true(etl?.next !== null && Date.parse(etl?.next ?? '') > Date.now());
-  t.like(r.alarms, { ok: true, value: { evaluatedHere: true, defined: 8, inAlarm: [] } });
+  t.like(r.alarms, { ok: true, value: { evaluatedHere: true, defined: 9, inAlarm: [] } });
 
   const text = cli(['status', '--config', file]);
   t.is(text.status, 0);

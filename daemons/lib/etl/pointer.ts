@@ -17,6 +17,16 @@ export interface PartitionPointer {
   commit(values: Record<string, string>, location: string, isNew: boolean): Promise<void>;
 }
 
+/** A pointer made on first use (a run with nothing to write then asks the catalog nothing). */
+export function lazyPointer(make: () => Promise<PartitionPointer>): PartitionPointer {
+  let made: Promise<PartitionPointer> | undefined;
+  const get = () => (made ??= make());
+  return {
+    current: async (values, manifest) => (await get()).current(values, manifest),
+    commit: async (values, location, isNew) => (await get()).commit(values, location, isNew),
+  };
+}
+
 export const manifestPointer = (): PartitionPointer => ({
   current: async (_values, manifest) => manifest?.location,
   commit: async () => {},

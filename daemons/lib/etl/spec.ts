@@ -7,7 +7,8 @@ import { KafkalakeError } from '../errors.js';
 
 export const COLUMN_TYPES = ['string', 'int', 'bigint', 'double', 'date', 'timestamp'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
-export const DERIVED_FNS = ['year', 'month'] as const;
+/** year, month (1–12), day (the UTC date, YYYY-MM-DD) and hour (0–23, UTC) of a date or timestamp column */
+export const DERIVED_FNS = ['year', 'month', 'day', 'hour'] as const;
 export const ENVELOPE = ['_topic', '_partition', '_offset', '_timestamp', '_key'] as const;
 
 export interface ColumnSpec {

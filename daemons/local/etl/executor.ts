@@ -15,11 +15,11 @@ import { KafkalakeError, oneLine, wrap } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { TableSpec } from '../../lib/etl/spec.js';
 import { runId } from '../../lib/etl/lake.js';
-import { manifestPointer, type PartitionPointer } from '../../lib/etl/pointer.js';
+import { lazyPointer, manifestPointer, type PartitionPointer } from '../../lib/etl/pointer.js';
 import { acquireLock, type Bookmark, dlqKey, markMerged, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
 import type { ObjectStore } from '../../lib/etl/store.js';
 import { batchSql, lit, typedSql } from './sql.js';
-import { compactLake, type CompactStats, writeLake } from './write.js';
+import { compactLake, type CompactStats, expireRetired, writeLake } from './write.js';
 
 const gzip = promisify(gzipCb);
 
@@ -111,6 +111,9 @@ export function createLocalEtl(deps: LocalEtlDeps) {
     const tlog = log.child({ table: spec.table });
     const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
     const listedAt = deps.now?.() ?? new Date();
+    const lake = lakeDeps(conn, spec, dir);
+    // retired generations go when their time is up, whether or not there is new input
+    stats.retiredDeleted = await expireRetired(lake);
     const objects = await unmergedObjects(store, spec, bookmark);
     stats.objects = objects.length;
     if (objects.length === 0) return stats;
@@ -170,8 +173,8 @@ WHERE trim(l.line) <> ''`);
 
     // 4. the lake: appends, or copy-on-write of the files that may hold a key of the batch (protocol v3)
     await conn.run(batchSql(spec));
-    const w = await writeLake({ ...(await lakeDeps(conn, spec, dir)), run: runId(objects.map((o) => o.key)) });
-    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied, retiredDeleted: w.retiredDeleted });
+    const w = await writeLake({ ...lake, run: runId(objects.map((o) => o.key)) });
+    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied });
     stats.partitions = [...w.appended, ...w.rewritten].sort();
 
     // 6. only now: these objects are merged
@@ -217,11 +220,11 @@ WHERE trim(l.line) <> ''`);
     }
   }
 
-  const lakeDeps = async (conn: DuckDBConnection, spec: TableSpec, dir: string) => ({
+  const lakeDeps = (conn: DuckDBConnection, spec: TableSpec, dir: string) => ({
     conn,
     store,
     spec,
-    pointer: await pointerFor(spec),
+    pointer: lazyPointer(() => pointerFor(spec)),
     dir: path.join(dir, spec.table, 'lake'),
     retainMs: (deps.retainMinutes ?? 120) * 60_000,
     now: () => deps.now?.() ?? new Date(),
@@ -244,7 +247,7 @@ WHERE trim(l.line) <> ''`);
       const started = Date.now();
       return withSession(async (conn, dir) => {
         const tables: CompactRunReport['tables'] = [];
-        for (const spec of deps.specs) tables.push({ table: spec.table, ...(await compactLake({ ...(await lakeDeps(conn, spec, dir)), maxFiles })) });
+        for (const spec of deps.specs) tables.push({ table: spec.table, ...(await compactLake({ ...lakeDeps(conn, spec, dir), maxFiles })) });
         return { job, mode: 'local', durationMs: Date.now() - started, tables };
       });
     },

@@ -69,7 +69,8 @@ SELECT source, line,
 FROM v`;
 }
 
-const derivedExpr = (d: TableSpec['derived'][number]) => `${d.fn}(${ident(d.of)})`;
+/** A derived column (DuckDB's day() is the day of the month: the spec's day is the date). */
+const derivedExpr = (d: TableSpec['derived'][number]) => (d.fn === 'day' ? `CAST(${ident(d.of)} AS DATE)` : `${d.fn}(${ident(d.of)})`);
 
 export const keyOrder = (spec: TableSpec) => [...spec.businessKey, '_topic', '_partition', '_offset'].map(ident).join(', ');
 
@@ -155,6 +156,7 @@ export function typedLiteral(spec: TableSpec, col: string, v: string | number | 
  * batch's rows of the partition; a file matches when every key column lies within its min and max.
  */
 export function matchSql(keys: string[], where: string): string {
-  const within = keys.map((k, i) => `(r.min${i} IS NULL OR b.${ident(k)} >= r.min${i}) AND (r.max${i} IS NULL OR b.${ident(k)} <= r.max${i})`).join(' AND ');
+  // a NULL bound is no bound, and a NULL key value may be in any file (as glue/etl_job.py matches)
+  const within = keys.map((k, i) => `(b.${ident(k)} IS NULL OR ((r.min${i} IS NULL OR b.${ident(k)} >= r.min${i}) AND (r.max${i} IS NULL OR b.${ident(k)} <= r.max${i})))`).join(' AND ');
   return `SELECT DISTINCT r.name FROM ranges r JOIN (SELECT * FROM batch WHERE ${where}) b ON ${within} ORDER BY 1`;
 }

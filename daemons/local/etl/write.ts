@@ -42,7 +42,6 @@ export interface WriteStats {
   /** current files read because they may hold a key of the batch (or were unknown) */
   filesRead: number;
   filesCopied: number;
-  retiredDeleted: number;
 }
 
 export interface LakeWriteDeps {
@@ -126,7 +125,10 @@ async function partitionState(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer
   const current = await d.pointer.current(values, manifest);
   const location = current ?? folder;
   const listed = await locationFiles(d.store, location);
-  return { values, folder, current, location, generation: generationOf(folder, location), listed, ...reconcile(listed, location, manifest) };
+  // the manifest's generation counts for the next one too: after a crash between a switch and the manifest
+  // the two differ, and neither may be written over
+  const manifestGeneration = manifest && manifest.location.startsWith(folder) ? manifest.generation : 0;
+  return { values, folder, current, location, generation: generationOf(folder, location), manifestGeneration, listed, ...reconcile(listed, location, manifest) };
 }
 type PartitionState = Awaited<ReturnType<typeof partitionState>>;
 
@@ -137,7 +139,7 @@ type PartitionState = Awaited<ReturnType<typeof partitionState>>;
  */
 async function replaceGeneration(d: LakeWriteDeps, p: PartitionState, retired: RetiredGeneration[], kept: ManifestFile[], run: string, tag: string): Promise<ManifestFile[]> {
   const { store, spec } = d;
-  const next = nextGeneration(p.generation, retired, p.values);
+  const next = nextGeneration(Math.max(p.generation, p.manifestGeneration), retired, p.values);
   const target = generationLocation(p.folder, next);
   for (const o of await store.list(target)) await store.delete(o.key); // a crashed run's try at the same generation
   const written = await writeFiles(d, target, run, tag);
@@ -199,9 +201,10 @@ export interface CompactStats {
 }
 
 /**
- * Compaction (glue/README.md): a partition whose current generation holds more than `maxFiles` files, more
- * than one small file (below maxRowsPerFile / 4 rows) or a file its manifest does not know is rewritten
- * whole into files of maxRowsPerFile rows, as a new generation. It reads every manifest of the table.
+ * Compaction (glue/README.md): a partition whose current generation holds more than `maxFiles` files or
+ * more than one small file (below maxRowsPerFile / 4 rows; a file its manifest does not know counts as
+ * small) is rewritten whole into files of maxRowsPerFile rows, as a new generation. It reads every
+ * manifest of the table.
  */
 export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: number }): Promise<CompactStats> {
   const { store, spec } = d;
@@ -213,7 +216,8 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
   const small = spec.target.maxRowsPerFile / 4;
   for (const values of partitions) {
     const p = await partitionState(d, values);
-    const due = p.listed.length > d.maxFiles || p.known.filter((f) => f.rows < small).length > 1 || p.unknown.length > 0;
+    // an unknown file counts as a small one (as glue/etl_job.py counts it)
+    const due = p.listed.length > d.maxFiles || p.known.filter((f) => f.rows < small).length + p.unknown.length > 1;
     if (!due || p.listed.length === 0) continue;
     const local = p.listed.map((_, i) => path.join(d.dir, `c${stats.partitions.length}-${i}.parquet`));
     await pool(p.listed, d.concurrency, (f, i) => store.download(f.key, local[i]!));
@@ -229,11 +233,10 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
   return stats;
 }
 
-/** Every partition of `batch`: appended or rewritten, then its manifest; the caller moves the bookmark after. */
+/** Every partition of `batch`: appended or rewritten, then its manifest; the caller expires retired generations before and moves the bookmark after. */
 export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
-  const stats: WriteStats = { appended: [], rewritten: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
+  const stats: WriteStats = { appended: [], rewritten: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0 };
   await mkdir(d.dir, { recursive: true });
-  stats.retiredDeleted = await expireRetired(d);
   const retired = await readRetired(d.store, d.spec);
   const parts = await rows(d.conn, batchPartitionsSql(d.spec));
   for (const p of parts) {
