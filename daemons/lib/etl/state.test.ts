@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { acquireLock, dlqKey, isMerged, markMerged, parseStagingKey, partFile, partitionDir, readBookmark, STAGING_OBJECT, unmergedObjects, writeBookmark } from './state.js';
+import { generationLocation, generationOf, manifestKey, manifestValues, partFileName, partitionFolder, runId, visibleIn } from './lake.js';
+import { acquireLock, dlqKey, isMerged, markMerged, parseStagingKey, readBookmark, STAGING_OBJECT, unmergedObjects, writeBookmark } from './state.js';
 import { loadSpecs } from './spec.js';
 import { dirStore, type ObjectStore } from './store.js';
 import { PROJECT_ROOT } from '../paths.js';
@@ -19,9 +20,28 @@ test('names: staging objects, lake files, DLQ objects', (t) => {
   t.true(STAGING_OBJECT.test(k));
   t.false(STAGING_OBJECT.test(k.replace('.jsonl.gz', '.json')));
   t.false(STAGING_OBJECT.test('staging/stock_market_data/dt=2026-11-21/x.jsonl.gz'));
-  t.is(partitionDir(spec, { year: 1999 }), 'datalake/stock_market_data/year=1999/');
-  t.is(partFile(3), 'part-00003.snappy.parquet');
+  t.is(partitionFolder(spec, { year: '1999' }), 'datalake/stock_market_data/year=1999/');
+  t.is(partFileName('0123456789ab', 3), 'part-0123456789ab-00003.snappy.parquet');
   t.is(dlqKey(spec, k), 'staging/_dlq/stock_market_data/dt=2026-11-21/stock_market_data+3+00000000000000000010+00000000000000000019.etl.jsonl.gz');
+});
+
+test('protocol v3 names: run ids, generations, manifests, what a reader of a location sees', (t) => {
+  // sorted before hashing: the same input names the same files in both executors, in any order
+  t.is(runId(['b', 'a']), runId(['a', 'b']));
+  t.regex(runId(['a']), /^[0-9a-f]{12}$/);
+  t.not(runId(['a']), runId(['a', 'b']));
+  const folder = 'datalake/stock_market_data/year=1999/';
+  t.is(generationLocation(folder, 0), folder);
+  t.is(generationLocation(folder, 12), `${folder}_v000012/`);
+  t.is(generationOf(folder, `${folder}_v000012/`), 12);
+  t.throws(() => generationOf(folder, 'datalake/stock_market_data/year=2000/'), { message: /neither/ });
+  t.is(manifestKey(spec, { year: '1999' }), '_state/lake/stock_market_data/year=1999.json');
+  t.deepEqual(manifestValues(spec, '_state/lake/stock_market_data/year=1999.json'), { year: '1999' });
+  t.is(manifestValues(spec, '_state/lake/stock_market_data/_retired.json'), undefined);
+  t.true(visibleIn(folder, `${folder}part-x.snappy.parquet`));
+  t.false(visibleIn(folder, `${folder}_v000001/part-x.snappy.parquet`), 'a generation folder is hidden from a reader of generation 0');
+  t.false(visibleIn(folder, `${folder}.part-x.crc`));
+  t.false(visibleIn(`${folder}_v000001/`, `${folder}part-x.snappy.parquet`));
 });
 
 const T = 'stock_market_data';

@@ -143,12 +143,6 @@ export async function unmergedObjects(store: ObjectStore, spec: TableSpec, b: Bo
   return out.sort((a, c) => (a.key < c.key ? -1 : 1));
 }
 
-/** Lake file names, deterministic from the partition and the file's place in it. */
-export function partitionDir(spec: TableSpec, values: Record<string, string | number>): string {
-  return `${spec.target.prefix}${spec.partitionBy.map((p) => `${p}=${String(values[p])}`).join('/')}/`;
-}
-export const partFile = (n: number) => `part-${String(n).padStart(5, '0')}.snappy.parquet`;
-
 /** The DLQ object of the rows of one staging object that broke the table's types. */
 export function dlqKey(spec: TableSpec, stagingKey: string): string {
   const m = /\/(dt=[^/]+)\/([^/]+)\.jsonl\.gz$/.exec(stagingKey);
