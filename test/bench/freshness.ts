@@ -53,7 +53,7 @@ export interface FreshnessPlan {
 export function freshnessPlan(quick: boolean, env: NodeJS.ProcessEnv = process.env): FreshnessPlan {
   const base: FreshnessPlan = quick
     ? { rates: [1000], seconds: 20, runs: 1, etlEverySeconds: 10, drainSeconds: 90 }
-    : { rates: [1000, 10_000, 0], seconds: 60, runs: 3, etlEverySeconds: 15, drainSeconds: 300 };
+    : { rates: [1000, 10_000, 0], seconds: 60, runs: 3, etlEverySeconds: 5, drainSeconds: 300 };
   const num = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number(v));
   return {
     ...base,
@@ -423,7 +423,8 @@ const rateName = (r: number) => (r > 0 ? `${fmt(r)}/s` : 'max (unlimited)');
 
 export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], machineLine: string, quick: boolean): string {
   const ms = (n: number, d: number) => (Number.isFinite(n) ? fmt(n, d) : 'never');
-  const lakeTarget = (plan.etlEverySeconds + 10) * 1000;
+  // issue 18's targets: send → lake p99 ≤ 10 s at 1,000 and 10,000 records/s, ≤ 15 s unlimited
+  const lakeTargetOf = (rate: number) => (rate > 0 ? 10_000 : 15_000);
   const rows: string[] = [];
   const rssRows: string[] = [];
   const verdicts: string[] = [];
@@ -432,6 +433,7 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
   for (const rate of plan.rates) {
     const rs = runs.filter((r) => r.rate === rate);
     if (!rs.length) continue;
+    const lakeTarget = lakeTargetOf(rate);
     const anchorP99 = rs.map((r) => r.stages.kafka.p99);
     const rateCell = `${rateName(rate)}: reached ${medRange(rs.map((r) => r.reached))}; ${medRange(rs.map((r) => r.sent))} records`;
     const names: Record<Stage, string> = { kafka: 'readable in Kafka (kcat, anchor)', staged: 'staged (S3 object listed)', lake: 'in the lake (Parquet; bookmark)', report: 'in the freshness report' };
@@ -449,12 +451,13 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
         reasons.push(
           `at ${rateName(rate)} the longest ETL run took ${fmt(longest / 1000, 1)} s, more than the ${plan.etlEverySeconds} s between runs: runs follow each other back to back (the scheduler runs one at a time and queues one rerun) and each merges what arrived during the last, so the lake trails by more than one interval; the ETL shares the 2 cores with the producer at full speed, the consumer, the broker and the twin`,
         );
-      } else if (st === 'lake' && p99 > lakeTarget && longest > 10_000 && p99 <= plan.etlEverySeconds * 1000 + longest + median(rs.map((r) => r.stages.staged.p99))) {
-        // the worst case the target assumes: staged just after a run listed, so a whole interval, then one run
-        // of at most 10 s. When the longest run plus the interval plus staging covers the p99, that is why.
-        const slow = rs.flatMap((r) => r.etlMs).filter((x) => x > 10_000).length;
+      } else if (st === 'lake' && p99 > lakeTarget && p99 <= plan.etlEverySeconds * 1000 + longest + median(rs.map((r) => r.stages.staged.p99))) {
+        // the worst case: staged just after a run listed, so a whole interval, then one run. When the longest
+        // run plus the interval plus staging covers the p99, that is why.
+        const budget = lakeTarget - plan.etlEverySeconds * 1000;
+        const slow = rs.flatMap((r) => r.etlMs).filter((x) => x > budget).length;
         reasons.push(
-          `at ${rateName(rate)} a record staged just after a run has listed staging waits for the next run (up to ${plan.etlEverySeconds} s) and then for that run to write the lake and its bookmark; the target allows 10 s for that run, and ${fmt(slow)} of ${fmt(rs.flatMap((r) => r.etlMs).length)} runs took longer (the longest ${fmt(longest / 1000, 1)} s), the ETL sharing the 2 cores with the producer, the consumer, the broker and the twin`,
+          `at ${rateName(rate)} a record staged just after a run has listed staging waits for the next run (up to ${plan.etlEverySeconds} s) and then for that run to write the lake and its bookmark; the target leaves ${fmt(budget / 1000, 1)} s for staging and that run, and ${fmt(slow)} of ${fmt(rs.flatMap((r) => r.etlMs).length)} runs took longer (the longest ${fmt(longest / 1000, 1)} s), the ETL sharing the 2 cores with the producer, the consumer, the broker and the twin`,
         );
       }
     }
@@ -475,7 +478,7 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
     '|---|---|---:|---:|---:|---|---:|',
     ...rows,
     '',
-    `Targets: send → staged p99 ≤ 2,000 ms at 10,000 records/s; send → lake p99 ≤ ETL interval + 10 s = ${fmt(lakeTarget)} ms.${verdicts.length ? ` ${verdicts.join('; ')}.` : ''}${reasons.length ? ` Why missed: ${reasons.join('; ')}.` : ''}`,
+    `Targets: send → staged p99 ≤ 2,000 ms at 10,000 records/s; send → lake p99 ≤ 10,000 ms at 1,000 and 10,000 records/s, ≤ 15,000 ms unlimited (issue 18; the report's p99 beside them).${verdicts.length ? ` ${verdicts.join('; ')}.` : ''}${reasons.length ? ` Why missed: ${reasons.join('; ')}.` : ''}`,
     '',
     'Peak RSS per daemon (the sum over its process tree, sampled every 250 ms: the consumer\'s worker thread and the scheduler\'s job workers, with the local engines\' DuckDB, included), MB, and what the scheduler did:',
     '',
