@@ -127,6 +127,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
   t.false((r.hostPolicyActions as string[]).some((a) => a.endsWith(':*') || a === '*'), 'no wildcard actions');
   // the definitions of config/alarms.json, as `kafkalake bootstrap` names them
   t.deepEqual(r.alarms, [
+    'kafkalake-compact-failed',
     'kafkalake-consumer-down',
     'kafkalake-consumer-lag-high',
     'kafkalake-crawl-failed',

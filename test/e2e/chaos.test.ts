@@ -46,8 +46,12 @@ import { listDlq, readDlq } from '../../daemons/consumer/dlq.js';
 import { parseKey } from '../../daemons/consumer/naming.js';
 import { toLine } from '../../daemons/consumer/records.js';
 import { createAwsClients } from '../../daemons/lib/aws.js';
+import { currentLakeFiles } from '../../daemons/lib/etl/lake.js';
+import { loadSpecs } from '../../daemons/lib/etl/spec.js';
+import { s3Store } from '../../daemons/lib/etl/store.js';
 import { createKafka } from '../../daemons/lib/kafka.js';
 import { createLogger } from '../../daemons/lib/log.js';
+import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { FAULT_NAMES, type FaultContext, type FaultReport, formatReports, inject, injectBad, type InjectedRecord, measureRecovery, watchEtl } from '../helpers/faults.js';
 import { createPipeline, type Pipeline, sleep, type StatusResult, until } from '../helpers/pipeline.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
@@ -137,9 +141,13 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
   return keys;
 }
 
-/** The lake's (_partition, _offset) of every row, from its Parquet files (downloaded from the twin), by DuckDB. */
-async function readLake(s3: S3Client, bucket: string, prefix: string, dir: string): Promise<{ files: number; partitions: number[]; offsets: number[]; otherTopic: number }> {
-  const keys = (await listKeys(s3, bucket, prefix)).filter((k) => k.endsWith('.parquet'));
+/**
+ * The lake's (_partition, _offset) of every row of its current files (the manifests' locations: what a
+ * reader following the pointers reads; retired generations are not the lake), downloaded from the twin.
+ */
+async function readLake(s3: S3Client, bucket: string, dir: string): Promise<{ files: number; partitions: number[]; offsets: number[]; otherTopic: number }> {
+  const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
+  const keys = await currentLakeFiles(s3Store(s3, bucket), spec);
   await mkdir(dir, { recursive: true });
   for (const [i, key] of keys.entries()) {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -271,7 +279,7 @@ test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, t
 
   // read back: the topic, the lake, the DLQ
   const topic = await readTopic(kafka, p.topic, ends, p.config.consumer.maxRecordBytes);
-  const lake = await readLake(direct.s3, bucket, 'datalake/stock_market_data/', path.join(logs, 'lake'));
+  const lake = await readLake(direct.s3, bucket, path.join(logs, 'lake'));
   const count: OffsetMap = new Map([...ends].map(([q, end]) => [q, new Uint8Array(end)]));
   const notInTopic: string[] = [];
   for (let i = 0; i < lake.offsets.length; i++) {

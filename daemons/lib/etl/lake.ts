@@ -125,6 +125,17 @@ export async function writeManifest(store: ObjectStore, spec: TableSpec, m: Omit
   await store.put(manifestKey(spec, m.values), Buffer.from(`${JSON.stringify(out)}\n`));
 }
 
+/** Every current file of a table (`<location><name>`, sorted): what a reader following the pointers reads. */
+export async function currentLakeFiles(store: ObjectStore, spec: TableSpec): Promise<string[]> {
+  const out: string[] = [];
+  for (const o of await store.list(`_state/lake/${spec.table}/`)) {
+    const values = manifestValues(spec, o.key);
+    const m = values && (await readManifest(store, spec, values));
+    if (m) for (const f of m.files) out.push(m.location + f.name);
+  }
+  return out.sort();
+}
+
 export async function readRetired(store: ObjectStore, spec: TableSpec): Promise<RetiredGeneration[]> {
   const r = await readJson<RetiredList>(store, retiredKey(spec));
   return Array.isArray(r?.retired) ? r.retired : [];
