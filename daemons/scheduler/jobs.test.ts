@@ -8,7 +8,7 @@ import test from 'ava';
 import type { RunJob } from '../jobs/table.js';
 import { loadConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
-import { buildJobs, RUNNER_STOP_MARGIN_MS } from './jobs.js';
+import { buildJobs, etlChanged, RUNNER_STOP_MARGIN_MS } from './jobs.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-jobs-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,3 +28,22 @@ for (const mode of ['local', 'aws'] as const) {
     t.true(RUNNER_STOP_MARGIN_MS >= 30_000, 'time for a stop call and the lock release');
   });
 }
+
+test('a report waits for the ETL, not the crawl; the crawl follows only an ETL run that created partitions', (t) => {
+  const file = path.join(dir, 'deps.json');
+  writeFileSync(file, JSON.stringify({ mode: 'local', aws: { bucket: 'b' } }));
+  const { config } = loadConfig({ file, env: {} });
+  const jobs = buildJobs({ config, log, runJobs: ['etl', 'crawl', 'report'].map(runJob), reports: [{ name: 'daily', description: '', schedule: '0 6 * * *', file: 'daily.sql' }] });
+  const dep = (name: string) => jobs.find((j) => j.name === name)?.dependsOn;
+  t.is(dep('report-daily'), 'etl');
+  t.is(dep('crawl'), 'etl');
+  const noEtl = buildJobs({ config, log, runJobs: ['crawl', 'report'].map(runJob), reports: [{ name: 'daily', description: '', schedule: '0 6 * * *', file: 'daily.sql' }] });
+  t.is(noEtl.find((j) => j.name === 'report-daily')?.dependsOn, 'crawl');
+
+  const table = (created: string[]) => ({ table: 't', appended: ['year=2020'], rewritten: [], created });
+  t.false(etlChanged({ mode: 'local', tables: [table([])] }), 'appends to existing partitions: no crawl');
+  t.true(etlChanged({ mode: 'local', tables: [table([]), table(['year=2021'])] }));
+  t.false(etlChanged({ mode: 'local', tables: [] }));
+  t.true(etlChanged({ mode: 'aws', state: 'SUCCEEDED' }));
+  t.false(etlChanged({ mode: 'aws', state: 'FAILED' }));
+});

@@ -20,11 +20,16 @@ export interface JobsDeps {
 /** Runs one job of the table with its arguments; stops it when the signal fires (if it can). */
 export type JobRunner = (job: RunJob, args: string[], signal: AbortSignal) => Promise<{ report: unknown; lines: string[] }>;
 
-/** Whether an ETL report says partitions were written (local: per table; Glue: a succeeded run may have). */
+/**
+ * Whether the crawl should follow an ETL run: it created lake partitions (local: per table; Glue: a
+ * succeeded run may have). Appends and rewrites of existing partitions need no crawl: the ETL switches
+ * their catalog locations itself (protocol v3), and the staging and DLQ tables are found by partition
+ * projection (Athena's, and the local engine's).
+ */
 export function etlChanged(report: unknown): boolean {
-  const r = report as { mode?: string; state?: string; tables?: { partitions?: unknown[] }[] } | null;
+  const r = report as { mode?: string; state?: string; tables?: { created?: unknown[] }[] } | null;
   if (r?.mode === 'aws') return r.state === 'SUCCEEDED';
-  return (r?.tables ?? []).some((t) => (t.partitions?.length ?? 0) > 0);
+  return (r?.tables ?? []).some((t) => (t.created?.length ?? 0) > 0);
 }
 
 function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean) {
@@ -91,7 +96,9 @@ export function buildJobs(deps: JobsDeps): Job[] {
       kind: 'report',
       cron,
       group: 'reports',
-      ...(crawl ? { dependsOn: 'crawl' } : {}),
+      // a report waits for a running ETL run (whose catalog switch makes its rows visible), not for the
+      // crawl, which no lake read needs since protocol v3
+      ...(etl ? { dependsOn: 'etl' } : crawl ? { dependsOn: 'crawl' } : {}),
       timeoutMs: config.reports.timeoutMs + RUNNER_STOP_MARGIN_MS,
       run: adapter(report, deps, [r.name], () => false),
     });

@@ -1,6 +1,6 @@
 -- name: dlq_stock_market_data
 -- bootstrap: create
--- description: The dead-letter records (staging/_dlq/): the consumer's (envelope, reason, raw_base64) and the ETL's (stage, table, source, envelope, reason, raw), partitioned by dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the crawler adds its partitions in local mode. The data_quality report counts its rows by reason.
+-- description: The dead-letter records (staging/_dlq/): the consumer's (envelope, reason, raw_base64) and the ETL's (stage, table, source, envelope, reason, raw), partitioned by dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the local engine projects its partitions as Athena does. The data_quality report counts its rows by reason.
 CREATE EXTERNAL TABLE IF NOT EXISTS dlq_stock_market_data (
   `_topic` string,
   `_partition` int,

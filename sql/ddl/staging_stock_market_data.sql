@@ -1,6 +1,6 @@
 -- name: staging_stock_market_data
 -- bootstrap: create
--- description: The raw staging objects the consumer writes (gzip JSON lines, one per Kafka record, envelope included), partitioned by arrival date dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the crawler adds its partitions in local mode.
+-- description: The raw staging objects the consumer writes (gzip JSON lines, one per Kafka record, envelope included), partitioned by arrival date dt. Replace ${BUCKET}: partition projection finds the dt folders (no MSCK REPAIR needed); `kafkalake bootstrap` creates it in the Glue catalog, and the local engine projects its partitions as Athena does.
 -- Values are read as the producer sent them; _timestamp is ISO-8601 text or epoch milliseconds, so string.
 CREATE EXTERNAL TABLE IF NOT EXISTS staging_stock_market_data (
   `index` string,

@@ -208,7 +208,7 @@ export const schema = {
     },
   },
   crawl: {
-    cron: { doc: 'when the crawler runs; empty: after each ETL run that wrote new partitions', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
+    cron: { doc: 'when the crawler runs; empty: after each ETL run that created new lake partitions (appends need none: the ETL moves partition locations itself, projection finds staging and DLQ folders)', format: 'cron-or-empty', default: '', env: 'KAFKALAKE_CRAWL_CRON' },
     crawlerName: { doc: 'the Glue crawler name', format: 'non-empty-string', default: 'kafkalake-lake', env: 'KAFKALAKE_CRAWL_CRAWLER_NAME' },
     database: { doc: 'the Glue database', format: 'non-empty-string', default: 'kafkalake', env: 'KAFKALAKE_CRAWL_DATABASE' },
     targets: {

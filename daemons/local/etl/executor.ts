@@ -36,6 +36,8 @@ export interface TableRunStats {
   /** partitions appended to, and partitions copied-on-write into a new generation */
   appended: string[];
   rewritten: string[];
+  /** partitions this run created (the scheduler's crawl follows such a run) */
+  created: string[];
   filesRead: number;
   filesCopied: number;
   retiredDeleted: number;
@@ -109,7 +111,7 @@ export function createLocalEtl(deps: LocalEtlDeps) {
 
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
-    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
+    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], created: [], filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
     const listedAt = deps.now?.() ?? new Date();
     const lake = lakeDeps(conn, spec, dir);
     // retired generations go when their time is up, whether or not there is new input
@@ -174,7 +176,7 @@ WHERE trim(l.line) <> ''`);
     // 4. the lake: appends, or copy-on-write of the files that may hold a key of the batch (protocol v3)
     await conn.run(batchSql(spec));
     const w = await writeLake({ ...lake, run: runId(objects.map((o) => o.key)) });
-    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied });
+    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, created: w.created, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied });
     stats.partitions = [...w.appended, ...w.rewritten].sort();
 
     // 6. only now: these objects are merged

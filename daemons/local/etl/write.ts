@@ -37,6 +37,8 @@ export interface WriteStats {
   appended: string[];
   /** partitions copied-on-write into a new generation */
   rewritten: string[];
+  /** partitions that did not exist before this run (of appended and rewritten) */
+  created: string[];
   filesWritten: number;
   rowsWritten: number;
   /** current files read because they may hold a key of the batch (or were unknown) */
@@ -163,6 +165,7 @@ async function writePartition(d: LakeWriteDeps, values: Record<string, string>, 
   const where = partitionWhere(spec, values);
   const matched = await matching(d, p.known, where);
   const name = label(spec, values);
+  if (p.current === undefined && p.listed.length === 0) stats.created.push(name);
 
   if (matched.size === 0 && p.unknown.length === 0) {
     // append: the batch's keys are in no current file, so each new file adds rows no reader has
@@ -235,7 +238,7 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
 
 /** Every partition of `batch`: appended or rewritten, then its manifest; the caller expires retired generations before and moves the bookmark after. */
 export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
-  const stats: WriteStats = { appended: [], rewritten: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0 };
+  const stats: WriteStats = { appended: [], rewritten: [], created: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0 };
   await mkdir(d.dir, { recursive: true });
   const retired = await readRetired(d.store, d.spec);
   const parts = await rows(d.conn, batchPartitionsSql(d.spec));

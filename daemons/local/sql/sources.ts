@@ -1,7 +1,8 @@
 // What a query reads, as Athena would see it: each referenced table's columns and format from the
 // Glue catalog, its files under the table location (unpartitioned) or under the locations of its
-// registered partitions (partitioned: an unregistered folder is not read, as in Athena), and the
-// cache that holds a local copy of each object, keyed by its ETag.
+// registered partitions (partitioned: an unregistered folder is not read, as in Athena) or, for a table
+// with partition projection, under the folders the projection allows (projection.ts); and the cache
+// that holds a local copy of each object, keyed by its ETag.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import type { Column } from '../../lib/catalog/shapes.js';
 import { KafkalakeError } from '../../lib/errors.js';
 import { visibleIn } from '../../lib/etl/lake.js';
 import { isHidden } from '../crawler/layout.js';
+import { projectionOf } from './projection.js';
 
 export interface SourceFile {
   key: string;
@@ -65,8 +67,10 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
     // holds all its files before the switch (and keeps them for etl.retainMinutes after the next one), so
     // a listing made after reading the pointer finds them; listed first, a switch in between would hide
     // the partition's new files from this query
+    // a projected table (staging, DLQ): its folders, as Athena computes them, not the catalog's partitions
+    const projection = projectionOf(name, t.Parameters, partitionKeys.map((k) => k.Name), prefix);
     const parts =
-      partitionKeys.length === 0
+      partitionKeys.length === 0 || projection
         ? []
         : (await catalog.getPartitions(name))
             .map((p) => ({ loc: parseS3Uri(p.StorageDescriptor?.Location ?? ''), values: p.Values ?? [] }))
@@ -79,6 +83,11 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
     let files: SourceFile[];
     if (partitionKeys.length === 0) {
       files = listed.filter((o) => visibleIn(prefix, o.key)).map((o) => file(o, []));
+    } else if (projection) {
+      files = listed.flatMap((o) => {
+        const values = projection.values(o.key);
+        return values ? [file(o, values)] : [];
+      });
     } else {
       files = [];
       for (const o of listed) {
