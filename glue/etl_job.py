@@ -18,7 +18,8 @@ Per table, one run (`--kafkalake_action etl`, the default):
      (_state/lake/<table>/<k=v>.json): a file the manifest does not list, or lists with another size,
      is unknown;
   3. match: a known file may hold a batch key when every key column's value lies within the file's
-     [min, max] (a join of the batch's keys with the files' ranges; no file is read); an unknown file
+     [min, max] (a join of the batch's keys with the files' ranges; no file is read); such a candidate
+     matches when its key columns, read, hold a key of the batch (NULL equal to NULL); an unknown file
      matches every batch;
   4. a partition no file matches gets the batch's rows appended as new files into its current location;
   5. a partition some files match is copied on write: the matched files are read, merged with the
@@ -695,6 +696,31 @@ def match_files(ctx, spec, batch, parts):
     return out
 
 
+def holding_files(ctx, spec, batch, parts, candidates):
+    """{pid: names} of the range candidates that hold a key of the batch: per partition, the candidates'
+    key columns are read and joined with the batch's keys (NULL equal to NULL, as dedup groups them), as
+    Hudi checks its index's candidates against the keys in the file. A range is only a bound: in a feed
+    the newest file's range holds the next batch's first keys (the same day, other symbols) though no
+    key is in it twice; without this look every run would rewrite that file."""
+    keys = key_columns(spec)
+    out = {}
+    for p in parts:
+        names = sorted(candidates.get(p.pid, ()))
+        if not names:
+            continue
+        files = (ctx.spark.read.schema(parquet_schema(spec)).parquet(*[ctx.store.url(p.location + n) for n in names])
+                 .select(*[F.col(k).alias(f"_f{i}") for i, k in enumerate(keys)], F.element_at(F.split(F.input_file_name(), "/"), -1).alias("_file")))
+        mine = batch.where(F.col("_pid") == p.pid).select(*keys)
+        cond = None
+        for i, k in enumerate(keys):
+            c = F.col(f"_f{i}").eqNullSafe(F.col(k))
+            cond = c if cond is None else cond & c
+        hits = files.join(mine, cond, "left_semi").select("_file").distinct().collect()
+        held = {h["_file"] for h in hits}
+        out[p.pid] = {n for n in names if n in held}
+    return out
+
+
 def read_lake_files(ctx, spec, parts):
     """The rows of the files the partitions read, tagged with their partition."""
     urls = [ctx.store.url(p.location + n) for p in parts for n in p.read]
@@ -773,6 +799,8 @@ def commit_partitions(ctx, spec, parts, rows, run, stats):
         generation = part.next_generation if part.rewrite else part.generation
         manifests.append((part, new_manifest(spec, part, generation, part.target(spec), entries + kept)))
         stats["rewritten" if part.rewrite else "appended"].append(part.label)
+        if not part.in_catalog and part.manifest is None and not part.listing:
+            stats["created"].append(part.label)
         stats["files"] += len(entries)
         stats["rowsWritten"] += sum(e["rows"] for e in entries)
         stats["filesRead"] += len(part.read)
@@ -841,7 +869,7 @@ def expire_retired(ctx, spec):
 
 def new_stats(spec):
     return {"table": spec["table"], "objects": 0, "rowsRead": 0, "rowsRejected": 0, "dlqObjects": [], "partitions": [], "files": 0,
-            "rowsWritten": 0, "appended": [], "rewritten": [], "filesRead": 0, "filesCopied": 0, "retiredDeleted": 0}
+            "rowsWritten": 0, "appended": [], "rewritten": [], "created": [], "filesRead": 0, "filesProbed": 0, "filesCopied": 0, "retiredDeleted": 0}
 
 
 def run_etl(ctx, spec, bookmark):
@@ -866,7 +894,9 @@ def run_etl(ctx, spec, bookmark):
     parts = touched_partitions(ctx, spec, good, read_retired(ctx, spec))
     if parts:
         batch = with_pid(ctx, spec, good, parts)
-        matched = match_files(ctx, spec, batch, parts)
+        candidates = match_files(ctx, spec, batch, parts)
+        stats["filesProbed"] += sum(len(v) for v in candidates.values())
+        matched = holding_files(ctx, spec, batch, parts, candidates)
         for p in parts:
             p.plan(matched.get(p.pid, ()))
         rows = batch.select(*cols, "_pid")

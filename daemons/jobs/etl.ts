@@ -95,7 +95,7 @@ export function describeEtl(r: EtlReport): string[] {
     t.objects === 0
       ? `etl ${t.table}: nothing new to merge${t.retiredDeleted ? ` (${t.retiredDeleted} retired files deleted)` : ''}`
       : `etl ${t.table}: ${t.objects} staging objects, ${t.rowsRead} rows read, ${t.rowsRejected} rejected${t.dlqObjects.length ? ` (DLQ: ${t.dlqObjects.length} objects)` : ''}; ` +
-        `${t.partitions.length} partitions: ${t.appended.length} appended, ${t.rewritten.length} rewritten (${t.files} files, ${t.rowsWritten} rows written; ${t.filesRead} files read, ${t.filesCopied} copied)` +
+        `${t.partitions.length} partitions: ${t.appended.length} appended, ${t.rewritten.length} rewritten (${t.files} files, ${t.rowsWritten} rows written; ${t.filesRead} files read, ${t.filesCopied} copied${t.filesProbed ? `; the keys of ${t.filesProbed} files probed` : ''})` +
         (t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''),
   );
   return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s`];

@@ -35,23 +35,16 @@
 //   KAFKALAKE_CHAOS_FULL=1    the schedule 3 times, with 20 s quiet spells between faults: about 11
 //                             minutes, ~1,200,000 records. `KAFKALAKE_CHAOS_FULL=1 npx ava dist/test/e2e/chaos.test.js`
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import test from 'ava';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { listDlq, readDlq } from '../../daemons/consumer/dlq.js';
 import { parseKey } from '../../daemons/consumer/naming.js';
-import { toLine } from '../../daemons/consumer/records.js';
 import { createAwsClients } from '../../daemons/lib/aws.js';
-import { currentLakeFiles } from '../../daemons/lib/etl/lake.js';
-import { loadSpecs } from '../../daemons/lib/etl/spec.js';
-import { s3Store } from '../../daemons/lib/etl/store.js';
 import { createKafka } from '../../daemons/lib/kafka.js';
 import { createLogger } from '../../daemons/lib/log.js';
-import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { type Acked, compareLedger, listKeys, readLake, readTopic } from '../helpers/ledger.js';
 import { FAULT_NAMES, type FaultContext, type FaultReport, formatReports, inject, injectBad, type InjectedRecord, measureRecovery, watchEtl } from '../helpers/faults.js';
 import { createPipeline, type Pipeline, sleep, type StatusResult, until } from '../helpers/pipeline.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
@@ -94,85 +87,6 @@ test.after.always(async () => {
   if (passed) rmSync(logs, { recursive: true, force: true });
 });
 
-/** Per partition, one byte per offset below the end: 0 absent, 1 a good record, 2 a bad one. */
-type OffsetMap = Map<number, Uint8Array>;
-
-async function readTopic(kafka: Kafka, topic: string, ends: Map<number, number>, maxRecordBytes: number): Promise<OffsetMap> {
-  const out: OffsetMap = new Map([...ends].map(([p, end]) => [p, new Uint8Array(end)]));
-  const left = new Set([...ends].filter(([, end]) => end > 0).map(([p]) => p));
-  if (left.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: unique('chaos-readback'), maxBytesPerPartition: 4 * 1048576 });
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const p = batch.partition;
-        const flags = out.get(p);
-        const end = ends.get(p) ?? 0;
-        for (const m of batch.messages) {
-          const off = Number(m.offset);
-          if (!flags || off >= end) continue;
-          flags[off] = toLine(topic, p, m, maxRecordBytes).ok ? 1 : 2;
-          if (off === end - 1) left.delete(p);
-        }
-        if (left.size === 0) done();
-        return Promise.resolve();
-      },
-    });
-    await Promise.race([finished, sleep(180_000).then(() => Promise.reject(new Error(`reading the topic back: partitions ${[...left].join(', ')} not read to their end in 180 s`)))]);
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return out;
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-    for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-/**
- * The lake's (_partition, _offset) of every row of its current files (the manifests' locations: what a
- * reader following the pointers reads; retired generations are not the lake), downloaded from the twin.
- */
-async function readLake(s3: S3Client, bucket: string, dir: string): Promise<{ files: number; partitions: number[]; offsets: number[]; otherTopic: number }> {
-  const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
-  const keys = await currentLakeFiles(s3Store(s3, bucket), spec);
-  await mkdir(dir, { recursive: true });
-  for (const [i, key] of keys.entries()) {
-    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    await writeFile(path.join(dir, `${i}.parquet`), await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-  }
-  if (keys.length === 0) return { files: 0, partitions: [], offsets: [], otherTopic: 0 };
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const glob = `'${path.join(dir, '*.parquet').replace(/'/g, "''")}'`;
-    const rows = await conn.runAndReadAll(`SELECT "_partition"::INTEGER AS p, "_offset"::INTEGER AS o FROM read_parquet(${glob})`);
-    const [partitions, offsets] = rows.getColumnsJS() as [number[], number[]];
-    const other = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${glob}) WHERE "_topic" <> 'stock_market_data'`);
-    return { files: keys.length, partitions, offsets, otherTopic: Number(other.getRowObjectsJS()[0]?.n ?? 0) };
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
-
-interface Acked {
-  partition: number;
-  baseOffset: number;
-  count: number;
-}
 
 test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, the AWS twin unreachable: each recovers in ≤ 30 s; the lake holds every record once; the DLQ exactly the bad ones', async (t) => {
   t.timeout(FULL ? 30 * 60_000 : 9 * 60_000);
@@ -283,37 +197,7 @@ test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, t
   // read back: the topic, the lake, the DLQ
   const topic = await readTopic(kafka, p.topic, ends, p.config.consumer.maxRecordBytes);
   const lake = await readLake(direct.s3, bucket, path.join(logs, 'lake'));
-  const count: OffsetMap = new Map([...ends].map(([q, end]) => [q, new Uint8Array(end)]));
-  const notInTopic: string[] = [];
-  for (let i = 0; i < lake.offsets.length; i++) {
-    const q = lake.partitions[i] as number;
-    const o = lake.offsets[i] as number;
-    const c = count.get(q);
-    if (!c || o >= c.length || topic.get(q)?.[o] !== 1) notInTopic.push(`${q}:${o}`);
-    else if (c[o]! < 255) c[o]!++;
-  }
-  const missing: string[] = [];
-  const duplicates: string[] = [];
-  const gaps: string[] = [];
-  let good = 0;
-  for (const [q, flags] of topic) {
-    const c = count.get(q) as Uint8Array;
-    for (let o = 0; o < flags.length; o++) {
-      if (flags[o] === 0) gaps.push(`${q}:${o}`);
-      if (flags[o] !== 1) continue;
-      good++;
-      if (c[o] === 0) missing.push(`${q}:${o}`);
-      else if (c[o]! > 1) duplicates.push(`${q}:${o}×${c[o]}`);
-    }
-  }
-  const ackedLost: string[] = [];
-  let ackedRecords = 0;
-  for (const a of acked) {
-    for (let o = a.baseOffset; o < a.baseOffset + a.count; o++) {
-      ackedRecords++;
-      if ((count.get(a.partition)?.[o] ?? 0) === 0) ackedLost.push(`${a.partition}:${o}`);
-    }
-  }
+  const { good, gaps, missing, duplicates, notInTopic, ackedRecords, ackedLost } = compareLedger(topic, lake, acked);
   const dlqDeps = { s3: direct.s3, bucket, prefix: p.config.consumer.stagingPrefix };
   const dlqKeys = await listKeys(direct.s3, bucket, `${p.config.consumer.stagingPrefix}/_dlq/`);
   const strangers = dlqKeys.filter((k) => !parseKey(p.config.consumer.stagingPrefix, k)?.dlq);

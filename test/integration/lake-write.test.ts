@@ -82,15 +82,27 @@ test.serial('new trade dates append to their year: no file is read', async (t) =
   t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/`, 'an append moves nothing');
 });
 
+test.serial('a new key inside a file’s ranges is appended after its keys are probed: a range is only a bound', async (t) => {
+  // NYA on a Sunday of 2021: its index and date both lie within the CSV file's ranges, but the key is not in it
+  const sunday = '2021-03-07';
+  t.false(records.some((r) => r.index === 'NYA' && r.date === sunday), 'not a key of the CSV');
+  await st.stage([{ ...records.find((r) => r.index === 'NYA')!, date: sunday, event_time: `${sunday}T21:00:00.000Z` }], { dt: today() });
+  const out = await cli('run', 'etl');
+  t.regex(out, /1 partitions: 1 appended, 0 rewritten \(1 files, 1 rows written; 0 files read, 0 copied; the keys of 1 files probed\)/);
+  t.deepEqual(await counts(), { n: 104_227, k: 104_227 });
+  t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/`, 'no new generation');
+  t.is((await readManifest(store, spec, { year: '2021' }))?.files.length, 3);
+});
+
 test.serial('a late record reads only the file that may hold its key and moves its year to a new generation', async (t) => {
   const old = records.find((r) => r.index === 'NYA' && String(r.date).startsWith('2021-01'))!;
   await st.stage([{ ...old, close: 1.5 }], { dt: nextDay(today()) });
   const out = await cli('run', 'etl');
-  // year=2021 holds two files: the CSV's (its key range holds the late key) and the appended one (its
-  // dates are later): one is read and rewritten, the other copied
-  t.regex(out, /1 partitions: 0 appended, 1 rewritten \(1 files, \d+ rows written; 1 files read, 1 copied\)/);
+  // year=2021 holds three files: the CSV's (its key ranges hold the late key, and its keys do) and the two
+  // appended ones (their dates are out of the late key's range): one is read and rewritten, two copied
+  t.regex(out, /1 partitions: 0 appended, 1 rewritten \(1 files, \d+ rows written; 1 files read, 2 copied; the keys of 1 files probed\)/);
   t.is(await location('2021'), `s3://${bucket}/datalake/${TOPIC}/year=2021/_v000001/`);
-  t.deepEqual(await counts(), { n: 104_226, k: 104_226 }, 'no key twice, none missing');
+  t.deepEqual(await counts(), { n: 104_227, k: 104_227 }, 'no key twice, none missing');
   const [row] = await query(`SELECT close FROM stock_market_data WHERE "index" = 'NYA' AND trade_date = DATE '${String(old.date)}'`);
   t.is(Number(row?.close), 1.5, 'the latest offset wins');
   const retired = await readRetired(store, spec);
@@ -102,8 +114,8 @@ test.serial('a replay of every key leaves one row per key; retired generations g
   await st.stage(records, { dt: nextDay(today()) });
   const out = await cli('run', 'etl');
   t.regex(out, /57 partitions: 0 appended, 57 rewritten/);
-  t.regex(out, /2 retired files deleted/, "generation 0 of 2021 (two files) was retired a run ago: retainMinutes 0");
-  t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+  t.regex(out, /3 retired files deleted/, "generation 0 of 2021 (three files) was retired a run ago: retainMinutes 0");
+  t.deepEqual(await counts(), { n: 104_227, k: 104_227 });
   const [row] = await query(`SELECT count(*) AS n FROM stock_market_data WHERE close = 1.5 AND "index" = 'NYA'`);
   t.is(Number(row?.n), 0, 'the replayed CSV value is the latest now');
   // every current location holds exactly its manifest's files; nothing of 2021's generation 0 is left
@@ -113,13 +125,13 @@ test.serial('a replay of every key leaves one row per key; retired generations g
     t.deepEqual((await locationFiles(store, m.location)).map((o) => o.key.slice(m.location.length)), m.files.map((f) => f.name));
   }
   t.deepEqual(await locationFiles(store, `datalake/${TOPIC}/year=2021/`), [], "2021's generation 0 is deleted");
-  // the next run deletes the generations this one retired (56 generation-0 files, 2021's two of
+  // the next run deletes the generations this one retired (56 generation-0 files, 2021's three of
   // generation 1) and never a current file
   await st.stage([{ ...records[0]!, close: 2.5 }], { dt: nextDay(today()) });
   const again = await cli('run', 'etl');
-  t.regex(again, /58 retired files deleted/);
+  t.regex(again, /59 retired files deleted/);
   t.is((await store.list(`datalake/${TOPIC}/year=2021/_v000001/`)).length, 0, "2021's generation 1 is deleted");
-  t.deepEqual(await counts(), { n: 104_226, k: 104_226 });
+  t.deepEqual(await counts(), { n: 104_227, k: 104_227 });
 });
 
 test.serial('compaction merges a partition of small files into one new generation; readers see the same rows; the ETL appends to it after', async (t) => {

@@ -39,6 +39,7 @@ export interface TableRunStats {
   /** partitions this run created (the scheduler's crawl follows such a run) */
   created: string[];
   filesRead: number;
+  filesProbed: number;
   filesCopied: number;
   retiredDeleted: number;
 }
@@ -111,7 +112,7 @@ export function createLocalEtl(deps: LocalEtlDeps) {
 
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
-    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], created: [], filesRead: 0, filesCopied: 0, retiredDeleted: 0 };
+    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], created: [], filesRead: 0, filesProbed: 0, filesCopied: 0, retiredDeleted: 0 };
     const listedAt = deps.now?.() ?? new Date();
     const lake = lakeDeps(conn, spec, dir);
     // retired generations go when their time is up, whether or not there is new input
@@ -176,13 +177,13 @@ WHERE trim(l.line) <> ''`);
     // 4. the lake: appends, or copy-on-write of the files that may hold a key of the batch (protocol v3)
     await conn.run(batchSql(spec));
     const w = await writeLake({ ...lake, run: runId(objects.map((o) => o.key)) });
-    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, created: w.created, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesCopied: w.filesCopied });
+    Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, created: w.created, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesProbed: w.filesProbed, filesCopied: w.filesCopied });
     stats.partitions = [...w.appended, ...w.rewritten].sort();
 
     // 6. only now: these objects are merged
     markMerged(bookmark, spec, objects, listedAt);
     await writeBookmark(store, bookmark, deps.now?.());
-    tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, appended: stats.appended.length, rewritten: stats.rewritten.length, files: stats.files, filesRead: stats.filesRead });
+    tlog.info('merged', { objects: stats.objects, rowsRead: stats.rowsRead, rejected: stats.rowsRejected, appended: stats.appended.length, rewritten: stats.rewritten.length, files: stats.files, filesProbed: stats.filesProbed, filesRead: stats.filesRead });
     return stats;
   }
 

@@ -1,7 +1,7 @@
 // The DuckDB executor's write path, protocol v3 (glue/README.md): per partition the batch touches,
-// append its rows as new files when no current file may hold one of its keys, else copy-on-write a new
-// generation (the matched files read and merged, the others copied) and switch the pointer to it; then
-// the manifest. Retired generations are deleted once etl.retainMinutes have passed.
+// append its rows as new files when no current file holds one of its keys (the manifest's key ranges
+// name the candidates, whose key columns are then read), else copy-on-write a new generation (the
+// matched files read and merged, the others copied) and switch the pointer to it; then the manifest. Retired generations are deleted once etl.retainMinutes have passed.
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -41,8 +41,10 @@ export interface WriteStats {
   created: string[];
   filesWritten: number;
   rowsWritten: number;
-  /** current files read because they may hold a key of the batch (or were unknown) */
+  /** current files rewritten because they hold a key of the batch (or were unknown) */
   filesRead: number;
+  /** current files whose key columns were read because their ranges may hold a key of the batch */
+  filesProbed: number;
   filesCopied: number;
 }
 
@@ -120,6 +122,29 @@ async function matching(d: LakeWriteDeps, known: ManifestFile[], where: string):
   return new Set((await rows(d.conn, matchSql(keys, where))).map((r) => String(r.name)));
 }
 
+/**
+ * Of the files whose ranges may hold a batch key (`candidates`), those that do: their key columns are
+ * read and joined with the batch's keys (NULL equal to NULL, as the merge's dedup groups them), as Hudi
+ * checks the candidates of its index against the keys in the file. A range is only a bound: in a feed
+ * the newest file's range holds the next batch's first keys (the same day, other symbols) though no key
+ * is in it twice; without this look every run would rewrite that file. Returns name → local copy.
+ */
+async function holding(d: LakeWriteDeps, p: PartitionState, candidates: Set<string>, where: string, tag: string): Promise<Map<string, string>> {
+  const names = [...candidates].sort();
+  if (names.length === 0) return new Map();
+  const local = names.map((_, i) => path.join(d.dir, `${tag}-k${i}.parquet`));
+  await pool(names, d.concurrency, (n, i) => d.store.download(p.location + n, local[i]!));
+  const keys = keyColumns(d.spec).map(ident);
+  const on = keys.map((k) => `f.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
+  const hit = await rows(
+    d.conn,
+    `SELECT DISTINCT f.filename AS file FROM read_parquet([${local.map(lit).join(', ')}], filename = true) f
+     SEMI JOIN (SELECT ${keys.join(', ')} FROM batch WHERE ${where}) b ON ${on}`,
+  );
+  const held = new Set(hit.map((r) => String(r.file)));
+  return new Map(names.flatMap((n, i) => (held.has(local[i]!) ? [[n, local[i]!] as const] : [])));
+}
+
 /** Where a partition stands now: its pointer, location, generation, files and which the manifest knows. */
 async function partitionState(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer'>, values: Record<string, string>) {
   const folder = partitionFolder(d.spec, values);
@@ -163,9 +188,11 @@ async function writePartition(d: LakeWriteDeps, values: Record<string, string>, 
   const { store, spec } = d;
   const p = await partitionState(d, values);
   const where = partitionWhere(spec, values);
-  const matched = await matching(d, p.known, where);
   const name = label(spec, values);
   if (p.current === undefined && p.listed.length === 0) stats.created.push(name);
+  const candidates = await matching(d, p.known, where);
+  const matched = await holding(d, p, candidates, where, `p${stats.appended.length + stats.rewritten.length}`);
+  stats.filesProbed += candidates.size;
 
   if (matched.size === 0 && p.unknown.length === 0) {
     // append: the batch's keys are in no current file, so each new file adds rows no reader has
@@ -180,9 +207,11 @@ async function writePartition(d: LakeWriteDeps, values: Record<string, string>, 
   }
 
   // copy-on-write: the files that may hold a batch key (and every unknown one) are read and merged
-  const read = [...p.known.filter((f) => matched.has(f.name)).map((f) => p.location + f.name), ...p.unknown.map((o) => o.key)];
-  const local = read.map((_, i) => path.join(d.dir, `r${stats.rewritten.length}-${i}.parquet`));
-  await pool(read, d.concurrency, (k, i) => store.download(k, local[i]!));
+  // (the matched files are local already: holding() read their keys)
+  const unknown = p.unknown.map((o) => o.key);
+  const fetched = unknown.map((_, i) => path.join(d.dir, `r${stats.rewritten.length}-${i}.parquet`));
+  await pool(unknown, d.concurrency, (k, i) => store.download(k, fetched[i]!));
+  const local = [...matched.values(), ...fetched];
   await d.conn.run(rewriteSql(spec, `batch WHERE ${where}`, local));
   await d.conn.run(numberedSql(spec, 'SELECT * FROM rw'));
   const kept = p.known.filter((f) => !matched.has(f.name));
@@ -190,7 +219,7 @@ async function writePartition(d: LakeWriteDeps, values: Record<string, string>, 
   stats.rewritten.push(name);
   stats.filesWritten += written.length;
   stats.rowsWritten += written.reduce((n, f) => n + f.rows, 0);
-  stats.filesRead += read.length;
+  stats.filesRead += local.length;
   stats.filesCopied += kept.length;
 }
 
@@ -238,7 +267,7 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
 
 /** Every partition of `batch`: appended or rewritten, then its manifest; the caller expires retired generations before and moves the bookmark after. */
 export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
-  const stats: WriteStats = { appended: [], rewritten: [], created: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesCopied: 0 };
+  const stats: WriteStats = { appended: [], rewritten: [], created: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesProbed: 0, filesCopied: 0 };
   await mkdir(d.dir, { recursive: true });
   const retired = await readRetired(d.store, d.spec);
   const parts = await rows(d.conn, batchPartitionsSql(d.spec));
