@@ -48,12 +48,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'scheduler',
-    summary: 'the scheduler daemon: ETL, crawl and saved reports on cron, lag and alarm monitors (foreground)',
+    summary: 'the scheduler daemon: ETL, crawl and saved reports on cron, lag, cluster and alarm monitors (foreground)',
     load: async () => (await import('./scheduler.js')).scheduler,
   },
   {
     name: 'status',
-    summary: 'the pipeline on one screen: daemons, rates, lag, freshness, jobs, DLQ, alarms (--json for scripts)',
+    summary: 'the pipeline on one screen: daemons, Kafka cluster, rates, lag, freshness, jobs, DLQ, alarms (--json for scripts)',
     load: async () => (await import('./status.js')).status,
   },
   {

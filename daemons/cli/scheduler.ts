@@ -7,7 +7,7 @@ const usage = 'kafkalake scheduler [--config FILE]';
 
 export const scheduler: Command = {
   name: 'scheduler',
-  summary: 'the scheduler daemon: ETL, crawl and saved reports on cron, lag and alarm monitors (foreground)',
+  summary: 'the scheduler daemon: ETL, crawl and saved reports on cron, lag, cluster and alarm monitors (foreground)',
   usage,
   async run(args) {
     const { values } = parse(args, {}, usage);

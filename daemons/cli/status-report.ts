@@ -1,4 +1,5 @@
-// What `kafkalake status` shows, gathered: each daemon's heartbeat age, record rates, lag per partition,
+// What `kafkalake status` shows, gathered: each daemon's heartbeat age, the Kafka cluster's health (brokers
+// up of expected, controller, under-replicated and offline partitions), record rates, lag per partition,
 // staging and lake freshness, the last and next run of each scheduler job, the DLQ, the alarms in
 // ALARM. Sources: CloudWatch (the twin locally), Kafka's admin API and the bucket's staging/ and
 // _state/. Each section is gathered on its own: a source that is down shows as that section's error.
@@ -7,6 +8,7 @@ import { ListObjectsV2Command, paginateListObjectsV2, type S3Client } from '@aws
 import { alarmsFromConfig, describeAlarms, evaluateAlarms, evaluatesAlarms } from '../lib/alarms.js';
 import { createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';
+import { type ClusterHealth, clusterProblems, expectedBrokersOf, measureClusterOnce } from '../lib/cluster-health.js';
 import { oneLine } from '../lib/errors.js';
 import { isFolderMarker } from '../lib/etl/store.js';
 import { createKafka } from '../lib/kafka.js';
@@ -46,6 +48,7 @@ export interface StatusReport {
   healthy: boolean;
   problems: string[];
   daemons: Section<DaemonHealth[]>;
+  cluster: Section<ClusterHealth>;
   rates: Section<{ windowS: number; recordsInPerS: number; recordsStagedPerS: number; dlqRecords: number }>;
   lag: Section<{ total: number; partitions: PartitionLag[] }>;
   freshness: Section<{ newestStaged: string | null; stagedAgeS: number | null; lakeUpdated: string | null; lakeAgeS: number | null }>;
@@ -168,9 +171,10 @@ export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
         return { windowS, recordsInPerS: Math.round((sum('i') / windowS) * 10) / 10, recordsStagedPerS: Math.round((sum('s') / windowS) * 10) / 10, dlqRecords: sum('d') };
       })(),
     );
+    const kafka = createKafka({ kafka: { ...c.kafka, retries: 1, requestTimeoutMs: Math.min(c.kafka.requestTimeoutMs, 5000) }, log: deps.log, clientSuffix: 'status' });
+    const cluster = settle(measureClusterOnce(kafka, { topic, expected: expectedBrokersOf(c.kafka) }));
     const lag = settle(
       (async () => {
-        const kafka = createKafka({ kafka: { ...c.kafka, retries: 1, requestTimeoutMs: Math.min(c.kafka.requestTimeoutMs, 5000) }, log: deps.log, clientSuffix: 'status' });
         const partitions = await measureLagOnce(kafka, c.consumer.groupId, topic);
         return { total: partitions.reduce((a, p) => a + p.lag, 0), partitions };
       })(),
@@ -227,6 +231,7 @@ export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
       healthy: false,
       problems: [],
       daemons: await daemons,
+      cluster: await cluster,
       rates: await rates,
       lag: await lag,
       freshness: await freshness,
@@ -251,10 +256,11 @@ async function bookmarkTime(s3: S3Client, bucket: string, job: string): Promise<
 /** The lines of what is wrong, empty when every stage is healthy. */
 export function problemsOf(r: StatusReport): string[] {
   const p: string[] = [];
-  for (const [name, s] of Object.entries({ daemons: r.daemons, rates: r.rates, lag: r.lag, freshness: r.freshness, jobs: r.jobs, dlq: r.dlq, alarms: r.alarms })) {
+  for (const [name, s] of Object.entries({ daemons: r.daemons, cluster: r.cluster, rates: r.rates, lag: r.lag, freshness: r.freshness, jobs: r.jobs, dlq: r.dlq, alarms: r.alarms })) {
     if (!s.ok) p.push(`${name}: ${s.error}`);
   }
   if (r.daemons.ok) for (const d of r.daemons.value) if (d.state === 'down') p.push(`${d.daemon} is down (${d.heartbeatAgeS === null ? 'no heartbeat' : `last heartbeat ${d.heartbeatAgeS} s ago`})`);
+  if (r.cluster.ok) p.push(...clusterProblems(r.cluster.value));
   if (r.jobs.ok) for (const j of r.jobs.value) if (j.last && j.last.outcome !== 'succeeded' && j.last.outcome !== 'stopped') p.push(`job ${j.name}: last run ${j.last.outcome}${j.last.error ? `: ${j.last.error}` : ''}`);
   if (r.alarms.ok) for (const a of r.alarms.value.inAlarm) p.push(`alarm ${a.name} in ALARM`);
   return p;

@@ -1,7 +1,8 @@
-// kafkalake status [--json] — the pipeline on one screen: daemons, rates, lag, freshness, jobs, DLQ,
+// kafkalake status [--json] — the pipeline on one screen: daemons, Kafka cluster, rates, lag, freshness, jobs, DLQ,
 // alarms. In local mode it evaluates the alarms first (the twin evaluates none). Exit 0 when every
 // stage is healthy, 3 when something is not (the report still printed), 1 when it could not run.
 import { resolveFromRoot } from '../lib/paths.js';
+import type { ClusterHealth } from '../lib/cluster-health.js';
 import type { Section, StatusReport } from './status-report.js';
 import { type Command, context, parse } from './context.js';
 
@@ -15,6 +16,20 @@ function section<T>(s: Section<T>, render: (v: T) => string[]): string[] {
   return s.ok ? render(s.value) : [`unavailable: ${s.error}`];
 }
 
+/** The CLUSTER lines: "3/3 brokers up, controller 2; 0 under-replicated, 0 offline partitions", then the partitions named. */
+export function renderCluster(h: ClusterHealth): string[] {
+  const few = (xs: string[]) => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? ` and ${xs.length - 5} more` : ''}`;
+  const brokers =
+    h.brokers === null
+      ? `brokers unknown of ${h.expected} expected`
+      : `${h.brokers.length}/${h.expected} brokers up${h.brokers.length < h.expected ? ` (alive: ${h.brokers.join(', ') || 'none'})` : ''}, controller ${h.controller ?? 'none'}`;
+  const lines = [`${brokers}; ${num(h.underReplicated.length)} under-replicated, ${num(h.offline.length)} offline partition${h.offline.length === 1 ? '' : 's'}`];
+  if (h.offline.length > 0) lines.push(`offline: ${few(h.offline)}`);
+  if (h.underReplicated.length > 0) lines.push(`under-replicated: ${few(h.underReplicated)}`);
+  if (h.partial) lines.push(`(${h.partial})`);
+  return lines;
+}
+
 export function renderStatus(r: StatusReport): string {
   const rows: [string, string[]][] = [
     [
@@ -26,6 +41,7 @@ export function renderStatus(r: StatusReport): string {
         ),
       ),
     ],
+    ['cluster', section(r.cluster, renderCluster)],
     ['rates', section(r.rates, (x) => [`in ${x.recordsInPerS}/s, staged ${x.recordsStagedPerS}/s, dead-lettered ${num(x.dlqRecords)} (last ${x.windowS} s)`])],
     ['lag', section(r.lag, (x) => [`${num(x.total)} records behind`, x.partitions.map((p) => `p${p.partition} ${num(p.lag)}`).join('  ')])],
     [
@@ -61,7 +77,7 @@ export function renderStatus(r: StatusReport): string {
 
 export const status: Command = {
   name: 'status',
-  summary: 'the pipeline on one screen: daemons, rates, lag, freshness, jobs, DLQ, alarms (--json for scripts)',
+  summary: 'the pipeline on one screen: daemons, Kafka cluster, rates, lag, freshness, jobs, DLQ, alarms (--json for scripts)',
   usage,
   async run(args) {
     const { values } = parse(args, { json: { type: 'boolean' } }, usage);

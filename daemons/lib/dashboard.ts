@@ -53,6 +53,12 @@ function definition(v: { namespace: string; region: string; topic: string; perio
   ]);
   // the group's lag as the scheduler measures it from Kafka (the consumer's own ConsumerLag is per partition)
   graph('Consumer group lag (records)', [[ns, 'ConsumerGroupLag', 'Daemon', 'scheduler', 'Topic', v.topic]], 'Maximum');
+  // the Kafka cluster as the scheduler measures it: partitions of every topic, brokers against kafka.expectedBrokers
+  graph(
+    'Kafka cluster (brokers, partitions of every topic)',
+    ['BrokersAlive', 'BrokersMissing', 'UnderReplicatedPartitions', 'OfflinePartitions'].map((m) => [ns, m, 'Daemon', 'scheduler']),
+    'Maximum',
+  );
   graph('Dead-lettered records', [[ns, 'DlqRecords', 'Daemon', 'consumer', 'Topic', v.topic]]);
   graph('S3 PUT latency (ms)', [[ns, 'PutLatency', 'Daemon', 'consumer', 'Topic', v.topic, { stat: 'Average' }]], 'Average');
   // JobDuration is published per job (Daemon + Job): one line per job

@@ -1,7 +1,7 @@
 // The kafkajs client, built from config, logging through our logger.
 import { readFileSync } from 'node:fs';
 import './kafkajs-timeout.js';
-import { Kafka, type KafkaConfig, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Config } from './config/index.js';
 import type { Logger } from './log.js';
 
@@ -60,4 +60,15 @@ export function createKafka({ kafka, log, clientSuffix }: KafkaClientOptions): K
   const s = sasl(kafka);
   if (s) cfg.sasl = s;
   return new Kafka(cfg);
+}
+
+/** Connect an admin client, run fn with it, disconnect (also when fn fails). */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -3,6 +3,7 @@
 // lag alarm still sees the lag grow when the consumer itself is dead; `kafkalake status` shows it.
 import type { Admin, Kafka } from 'kafkajs';
 import { wrap } from './errors.js';
+import { withAdmin } from './kafka.js';
 
 export interface PartitionLag {
   partition: number;
@@ -34,13 +35,9 @@ export async function measureLag(admin: Admin, groupId: string, topic: string): 
 
 /** Open an admin client, measure, close it. */
 export async function measureLagOnce(kafka: Kafka, groupId: string, topic: string): Promise<PartitionLag[]> {
-  const admin = kafka.admin();
   try {
-    await admin.connect();
-    return await measureLag(admin, groupId, topic);
+    return await withAdmin(kafka, (admin) => measureLag(admin, groupId, topic));
   } catch (err) {
     throw wrap(err, `kafka topic ${topic}`, 'measuring the consumer lag failed');
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -69,6 +69,13 @@ export const PUBLISHED_METRICS: Readonly<Record<string, { daemons: readonly stri
   BytesSent: { daemons: ['producer'], dimensions: [['Topic']] },
   RecordsFailed: { daemons: ['producer'], dimensions: [['Topic']] },
   ConsumerGroupLag: { daemons: ['scheduler'], dimensions: [['Topic'], ['Topic', 'Partition']] },
+  // the Kafka cluster (daemons/lib/cluster-health.ts): brokers cluster-wide; partitions over every topic
+  // (no Topic dimension) and over the pipeline's topic
+  BrokersAlive: { daemons: ['scheduler'], dimensions: [[]] },
+  BrokersExpected: { daemons: ['scheduler'], dimensions: [[]] },
+  BrokersMissing: { daemons: ['scheduler'], dimensions: [[]] },
+  UnderReplicatedPartitions: { daemons: ['scheduler'], dimensions: [[], ['Topic']] },
+  OfflinePartitions: { daemons: ['scheduler'], dimensions: [[], ['Topic']] },
   JobDuration: { daemons: ['scheduler'], dimensions: [['Job']] },
   JobSuccess: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
   JobFailure: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },

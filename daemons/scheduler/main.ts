@@ -1,9 +1,10 @@
 // The scheduler daemon, wired: config → AWS clients, metrics, the S3 job history, the jobs of the run
-// table (etl, crawl, each saved report) → the scheduler; plus the lag and alarm monitors. Signals and
+// table (etl, crawl, each saved report) → the scheduler; plus the lag, cluster and alarm monitors. Signals and
 // exit codes are runDaemon's (`kafkalake scheduler` runs it); this only builds and closes.
 import { RUN_JOBS } from '../jobs/table.js';
 import { alarmsFromConfig, evaluatesAlarms } from '../lib/alarms.js';
 import { createAwsClients } from '../lib/aws.js';
+import { expectedBrokersOf } from '../lib/cluster-health.js';
 import type { Config } from '../lib/config/index.js';
 import { KafkalakeError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka.js';
@@ -64,7 +65,13 @@ export async function startSchedulerDaemon({ config, log, secrets, logFormat }: 
   const monitors = startMonitors({
     log,
     metrics,
-    ...(admin ? { lag: { admin, groupId: config.consumer.groupId, topic: config.kafka.topic, intervalMs: config.scheduler.lagIntervalMs } } : {}),
+    ...(admin
+      ? {
+          lag: { admin, groupId: config.consumer.groupId, topic: config.kafka.topic, intervalMs: config.scheduler.lagIntervalMs },
+          // the cluster is measured as often as the lag, with the same admin client
+          cluster: { admin, topic: config.kafka.topic, expectedBrokers: expectedBrokersOf(config.kafka), intervalMs: config.scheduler.lagIntervalMs },
+        }
+      : {}),
     ...(alarms ? { alarms: { cloudwatch: aws.cloudwatch, ...alarms, intervalMs: config.scheduler.alarmIntervalMs } } : {}),
   });
   let stop!: () => void;

@@ -127,6 +127,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
   t.false((r.hostPolicyActions as string[]).some((a) => a.endsWith(':*') || a === '*'), 'no wildcard actions');
   // the definitions of config/alarms.json, as `kafkalake bootstrap` names them
   t.deepEqual(r.alarms, [
+    'kafkalake-brokers-missing',
     'kafkalake-compact-failed',
     'kafkalake-consumer-down',
     'kafkalake-consumer-lag-high',
@@ -134,10 +135,12 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
     'kafkalake-dlq-records',
     'kafkalake-etl-failed',
     'kafkalake-no-records-staged',
+    'kafkalake-offline-partitions',
     'kafkalake-report-failed',
     'kafkalake-scheduler-down',
+    'kafkalake-under-replicated-partitions',
   ]);
-  t.is(r.dashboardWidgets, 10); // the definition of daemons/lib/dashboard.ts: alarms + 9 graphs
+  t.is(r.dashboardWidgets, 11); // the definition of daemons/lib/dashboard.ts: alarms + 10 graphs
   t.deepEqual(r.logGroups, ['/kafkalake']);
 });
 

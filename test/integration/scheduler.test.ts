@@ -1,7 +1,7 @@
 // The scheduler against the real stack: its job history lives in the twin's S3 and survives a restart
 // (and a missed schedule is caught up once from it); the daemon (`kafkalake scheduler`, a child
-// process) runs the real ETL on a seconds cron, records the runs, publishes its heartbeat and the
-// consumer group lag measured from Kafka, and stops cleanly on SIGTERM.
+// process) runs the real ETL on a seconds cron, records the runs, publishes its heartbeat, the
+// consumer group lag and the cluster's health measured from Kafka, and stops cleanly on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -99,7 +99,7 @@ function startDaemon(file: string): { child: ChildProcess; out: string[]; exit: 
   return { child, out, exit };
 }
 
-test.serial('the daemon runs the real ETL on its cron, records each run, publishes heartbeat and group lag, survives a restart', async (t) => {
+test.serial('the daemon runs the real ETL on its cron, records each run, publishes heartbeat, group lag and cluster health, survives a restart', async (t) => {
   const bucket = await stack.bucket();
   const topic = unique('sched');
   const groupId = unique('sched-group');
@@ -153,6 +153,11 @@ test.serial('the daemon runs the real ETL on its cron, records each run, publish
         q('lag0', 'ConsumerGroupLag', { Daemon: 'scheduler', Topic: topic, Partition: '0' }, 'Minimum'),
         q('ok', 'JobSuccess', { Daemon: 'scheduler', Job: 'etl' }, 'Sum'),
         q('dur', 'JobDuration', { Daemon: 'scheduler', Job: 'etl' }, 'SampleCount'),
+        // the cluster, measured each lag interval: the single broker of kafka.brokers, alive
+        q('alive', 'BrokersAlive', { Daemon: 'scheduler' }, 'Minimum'),
+        q('missing', 'BrokersMissing', { Daemon: 'scheduler' }, 'Maximum'),
+        q('urp', 'UnderReplicatedPartitions', { Daemon: 'scheduler', Topic: topic }, 'Maximum'),
+        q('offline', 'OfflinePartitions', { Daemon: 'scheduler' }, 'Maximum'),
       ],
     }),
   );
@@ -163,6 +168,15 @@ test.serial('the daemon runs the real ETL on its cron, records each run, publish
   t.is(Math.min(...vals('lag0')), 15);
   t.true(v('ok') >= runs1.length - 1, `JobSuccess ${v('ok')} for ${runs1.length} runs`);
   t.true(v('dur') >= 1);
+  t.deepEqual(
+    ['alive', 'missing', 'urp', 'offline'].map((id) => [id, [...new Set(vals(id))]]), // one value in every period
+    [
+      ['alive', [1]],
+      ['missing', [0]],
+      ['urp', [0]],
+      ['offline', [0]],
+    ],
+  );
 
   // restart: the runs of the first life are still there, new ones are added in front. The first life may
   // have recorded one more run as it stopped (a run in flight ends 'stopped'): read its history once it is gone.

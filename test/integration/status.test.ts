@@ -1,5 +1,5 @@
 // `kafkalake status` against the real stack: every section filled from its source (CloudWatch in the
-// twin, Kafka, the bucket's staging/ and _state/), healthy when every stage is; a daemon without a
+// twin, Kafka's admin API for the cluster and the lag, the bucket's staging/ and _state/), healthy when every stage is; a daemon without a
 // heartbeat shows down, its alarm goes to ALARM (kafkalake evaluates the alarms in local mode) and the
 // exit status says so. --json gives the same report to scripts.
 import { spawnSync } from 'node:child_process';
@@ -122,14 +122,18 @@ test.serial('status shows every stage from its source; healthy when every stage 
   const etl = r.jobs.ok ? r.jobs.value.find((x) => x.name === 'etl') : undefined;
   t.like(etl, { schedule: '*/15 * * * * *', last: { outcome: 'succeeded', durationMs: 1200 } });
   t.true(etl?.next !== null && Date.parse(etl?.next ?? '') > Date.now());
-  t.like(r.alarms, { ok: true, value: { evaluatedHere: true, defined: 9, inAlarm: [] } });
+  t.like(r.alarms, { ok: true, value: { evaluatedHere: true, defined: 12, inAlarm: [] } });
+  // the single-broker stack, kafka.expectedBrokers 0: every broker of kafka.brokers (one)
+  t.like(r.cluster, { ok: true, value: { expected: 1, underReplicated: [], offline: [], topic: { name: topic, partitions: 2, underReplicated: 0, offline: 0 } } });
+  t.true(r.cluster.ok && r.cluster.value.brokers?.length === 1 && r.cluster.value.controller === r.cluster.value.brokers[0], JSON.stringify(r.cluster));
 
   const text = cli(['status', '--config', file]);
   t.is(text.status, 0);
   t.log(text.stdout);
-  for (const label of ['DAEMONS', 'RATES', 'LAG', 'FRESHNESS', 'JOBS', 'DLQ', 'ALARMS', 'HEALTHY']) t.regex(text.stdout, new RegExp(`^${label} `, 'm'));
+  for (const label of ['DAEMONS', 'CLUSTER', 'RATES', 'LAG', 'FRESHNESS', 'JOBS', 'DLQ', 'ALARMS', 'HEALTHY']) t.regex(text.stdout, new RegExp(`^${label} `, 'm'));
   t.regex(text.stdout, /consumer\s+up\s+heartbeat \d+ s ago/);
   t.regex(text.stdout, /^LAG\s+4 records behind\n\s+p0 0 {2}p1 4$/m);
+  t.regex(text.stdout, /^CLUSTER {4}1\/1 brokers up, controller \d+; 0 under-replicated, 0 offline partitions$/m);
   t.true(text.stdout.split('\n').length < 30, 'one screen');
 });
 
@@ -141,4 +145,5 @@ test.serial('status with Kafka unreachable still answers, within bounded time, n
   t.true(Date.now() - t0 < 60_000);
   t.is(r.status, 3);
   t.regex(r.stdout, /^LAG\s+unavailable: .*127\.0\.0\.1:1/m);
+  t.regex(r.stdout, /^CLUSTER\s+unavailable: measuring the cluster failed: .*127\.0\.0\.1:1/m);
 });

@@ -70,3 +70,16 @@ test('the alarms of config/alarms.json watch published metrics too', (t) => {
   const wrong = alarms.filter(({ metric, dimensions: { Daemon, ...rest } }) => Daemon === undefined || !isPublished(metric, Daemon, Object.keys(rest))).map((a) => a.name);
   t.deepEqual(wrong, []);
 });
+
+test('every alarm of config/alarms.json has its metric on the dashboard, with the same dimensions', (t) => {
+  const { alarms } = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'config/alarms.json'), 'utf8')) as { alarms: { name: string; metric: string; dimensions: Record<string, string> }[] };
+  const charted = chartedMetrics(dashboardBody(settings));
+  const key = (metric: string, d: Record<string, string>) => `${metric} ${JSON.stringify(Object.entries(d).sort())}`;
+  const shown = new Set(charted.map((m) => key(m.metric, m.dimensions)));
+  const topic = (d: Record<string, string>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.replace('${topic}', settings.topic)]));
+  t.deepEqual(
+    alarms.filter((a) => !shown.has(key(a.metric, topic(a.dimensions)))).map((a) => a.name),
+    [],
+  );
+  t.true(alarms.some((a) => a.metric === 'UnderReplicatedPartitions'));
+});

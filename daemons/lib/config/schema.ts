@@ -51,6 +51,12 @@ export const schema = {
     topic: { doc: 'the topic the producer writes and the consumer lands', format: 'topic-name', default: 'stock_market_data', env: 'KAFKALAKE_KAFKA_TOPIC' },
     partitions: { doc: 'partitions when the topic is created', format: 'positive-int', default: 6, env: 'KAFKALAKE_KAFKA_PARTITIONS' },
     replicationFactor: { doc: 'replication factor when the topic is created', format: 'positive-int', default: 1, env: 'KAFKALAKE_KAFKA_REPLICATION_FACTOR' },
+    expectedBrokers: {
+      doc: 'brokers the cluster should have alive: fewer is reported (metric BrokersMissing, its alarm, `kafkalake status`); 0: as many as kafka.brokers lists',
+      format: 'non-negative-int',
+      default: 0,
+      env: 'KAFKALAKE_KAFKA_EXPECTED_BROKERS',
+    },
     connectionTimeoutMs: { doc: 'TCP connect timeout to a broker', format: 'positive-int', default: 3000, env: 'KAFKALAKE_KAFKA_CONNECTION_TIMEOUT_MS' },
     requestTimeoutMs: { doc: 'timeout of one Kafka request', format: 'positive-int', default: 30000, env: 'KAFKALAKE_KAFKA_REQUEST_TIMEOUT_MS' },
     retries: { doc: 'client retries of a retriable Kafka error before giving up', format: 'non-negative-int', default: 5, env: 'KAFKALAKE_KAFKA_RETRIES' },
@@ -275,7 +281,7 @@ export const schema = {
     retryMaxMs: { doc: 'longest backoff between attempts of a job run', format: 'positive-int', default: 60000, env: 'KAFKALAKE_SCHEDULER_RETRY_MAX_MS' },
     catchUp: { doc: 'run a schedule missed while the scheduler was down once at start', format: 'bool', default: true, env: 'KAFKALAKE_SCHEDULER_CATCH_UP' },
     lagIntervalMs: {
-      doc: 'how often the scheduler measures the consumer group lag from Kafka (metric ConsumerGroupLag, which the lag alarm watches); 0: never',
+      doc: 'how often the scheduler measures the consumer group lag from Kafka (metric ConsumerGroupLag, which the lag alarm watches) and the cluster’s health (BrokersMissing, UnderReplicatedPartitions, OfflinePartitions and their alarms); 0: never',
       format: 'non-negative-int',
       default: 30000,
       env: 'KAFKALAKE_SCHEDULER_LAG_INTERVAL_MS',
@@ -326,6 +332,8 @@ export interface Config {
     topic: string;
     partitions: number;
     replicationFactor: number;
+    /** 0: kafka.brokers.length (expectedBrokersOf) */
+    expectedBrokers: number;
     connectionTimeoutMs: number;
     requestTimeoutMs: number;
     retries: number;
