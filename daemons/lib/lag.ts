@@ -2,7 +2,8 @@
 // partition minus the group's committed offset. The scheduler publishes it (ConsumerGroupLag), so the
 // lag alarm still sees the lag grow when the consumer itself is dead; `kafkalake status` shows it.
 import type { Admin, Kafka } from 'kafkajs';
-import { wrap } from './errors.js';
+import { isKafkaError } from './cluster-health.js';
+import { KafkalakeError, wrap } from './errors.js';
 import { withAdmin } from './kafka.js';
 
 export interface PartitionLag {
@@ -18,8 +19,15 @@ export async function measureLag(admin: Admin, groupId: string, topic: string): 
   let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
   let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
   try {
-    [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    // one after the other: were the topic missing, fetchOffsets would go on retrying its metadata after
+    // fetchTopicOffsets had failed and the caller had disconnected, and its timers would keep the
+    // process from exiting (`kafkalake status` printed its report and hung)
+    ends = await admin.fetchTopicOffsets(topic);
+    committed = await admin.fetchOffsets({ groupId, topics: [topic] });
   } catch (err) {
+    if (isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) {
+      throw new KafkalakeError(`topic ${topic} does not exist on the brokers (yet: the producer creates it at its first start)`, { where: `kafka topic ${topic}`, cause: err, explainsCause: true });
+    }
     throw wrap(err, `kafka topic ${topic}, group ${groupId}`, 'measuring the consumer lag failed');
   }
   const byPartition = new Map((committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
@@ -38,6 +46,7 @@ export async function measureLagOnce(kafka: Kafka, groupId: string, topic: strin
   try {
     return await withAdmin(kafka, (admin) => measureLag(admin, groupId, topic));
   } catch (err) {
-    throw wrap(err, `kafka topic ${topic}`, 'measuring the consumer lag failed');
+    // measureLag's own errors say what failed already; a connect failure does not
+    throw err instanceof KafkalakeError ? err : wrap(err, `kafka topic ${topic}`, 'measuring the consumer lag failed');
   }
 }

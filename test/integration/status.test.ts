@@ -147,3 +147,14 @@ test.serial('status with Kafka unreachable still answers, within bounded time, n
   t.regex(r.stdout, /^LAG\s+unavailable: .*127\.0\.0\.1:1/m);
   t.regex(r.stdout, /^CLUSTER\s+unavailable: measuring the cluster failed: .*127\.0\.0\.1:1/m);
 });
+
+test.serial('status for a topic that does not exist yet answers and exits (it hung after its report)', async (t) => {
+  const bucket = await stack.bucket();
+  const file = stack.configFile({ aws: { bucket }, kafka: { topic: `absent-${bucket}` } });
+  const t0 = Date.now();
+  const r = cli(['status', '--config', file]);
+  t.not(r.error?.message ?? '', 'spawnSync ETIMEDOUT', 'status exited by itself');
+  t.true(Date.now() - t0 < 60_000, `${Date.now() - t0} ms`);
+  t.is(r.status, 3, r.stderr);
+  t.regex(r.stdout, /^LAG\s+unavailable: topic absent-\S+ does not exist on the brokers \(yet: the producer creates it at its first start\)$/m);
+});
