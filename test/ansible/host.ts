@@ -50,6 +50,11 @@ export async function sh(cmd: string, args: string[], opts: { timeoutMs: number;
   }
 }
 
+/** `systemctl show -p A,B` output as a record. */
+export function parseShow(out: string): Record<string, string> {
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
 export function parseRecap(output: string): Record<string, Recap> {
   const recap: Record<string, Recap> = {};
   const re = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm;
@@ -75,16 +80,127 @@ export async function missingPrerequisites(): Promise<string[]> {
   return missing;
 }
 
+/** The offline inputs every test host is provisioned from. */
+export interface Inputs {
+  archives: Archives;
+  /** the control node's ssh key (private; .pub beside it) */
+  key: string;
+  /** the frozen build the kafkalake role ships */
+  src: string;
+}
+
+/** The cached image and archives, a frozen copy of the build and a fresh ssh key, in dir. */
+export async function prepareInputs(dir: string): Promise<Inputs> {
+  await sh('sh', [path.join(HERE, 'build-image.sh'), CACHE], { timeoutMs: 10 * 60_000 });
+  const json = await sh('sh', [path.join(HERE, 'make-archives.sh'), path.join(CACHE, 'archives'), path.join(PROJECT_ROOT, '.kafkalake', 'lib')], {
+    timeoutMs: 5 * 60_000,
+  });
+  const src = path.join(dir, 'src');
+  await sh('sh', [path.join(HERE, 'snapshot-source.sh'), PROJECT_ROOT, src], { timeoutMs: 2 * 60_000 });
+  const key = path.join(dir, 'id_ed25519');
+  await sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], { timeoutMs: 10_000 });
+  return { archives: JSON.parse(json) as Archives, key, src };
+}
+
+/** The AWS twin on host:port, with the AWS-managed IAM policies loaded (the Glue role attaches
+ * AWSGlueServiceRole); `prefix` runs it elsewhere (nsenter into the test bed's network). */
+export function startTwin(host: string, port: number, prefix: string[] = []): ChildProcess {
+  const moto = path.join(PROJECT_ROOT, '.kafkalake', 'venv', 'bin', 'moto_server');
+  const [cmd, ...args] = [...prefix, moto, '-H', host, '-p', String(port)];
+  return spawn(cmd, args, { env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', PYTHONUNBUFFERED: '1' }, stdio: 'ignore' });
+}
+
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} not ready within ${timeoutMs} ms`);
+}
+
+/** The host vars every test host gets: ssh, and the offline inputs instead of downloads. */
+export function offlineHostVars(inputs: Inputs, awsEndpoint: string): Record<string, unknown> {
+  return {
+    ansible_user: 'root',
+    ansible_python_interpreter: '/usr/bin/python3',
+    ansible_ssh_private_key_file: inputs.key,
+    ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
+    java_update_cache: false,
+    kafka_archive_src: inputs.archives.kafka_archive,
+    kafka_archive_checksum: `sha256:${inputs.archives.kafka_sha256}`,
+    kafkalake_source_dir: inputs.src,
+    kafkalake_build: false,
+    // cached across runs: an unchanged build is not packed again (build-bundle.sh's fingerprint)
+    kafkalake_bundle_path: path.join(CACHE, 'bundle', 'kafkalake.tar.gz'),
+    kafkalake_node_version: inputs.archives.node_version,
+    kafkalake_node_archive_src: inputs.archives.node_archive,
+    kafkalake_node_archive_checksum: `sha256:${inputs.archives.node_sha256}`,
+    kafkalake_aws_endpoint: awsEndpoint,
+    kafkalake_aws_region: 'us-east-1',
+  };
+}
+
+/** The vars of localhost, which runs the aws_resources play against the twin. */
+export function controlNodeVars(inputs: Inputs, awsEndpoint: string): Record<string, unknown> {
+  return {
+    ansible_connection: 'local',
+    // the venv has boto3/botocore (the system ansible's Python does not)
+    ansible_python_interpreter: VENV_PY,
+    aws_resources_endpoint_url: awsEndpoint,
+    aws_resources_region: 'us-east-1',
+    aws_resources_access_key: 'ansible-test-key',
+    aws_resources_secret_key: 'ansible-test-secret',
+    aws_resources_source_dir: inputs.src,
+    aws_resources_named_queries: [path.join(HERE, 'fixtures', 'daily_close.sql')],
+  };
+}
+
+/** The real ansible-playbook site.yml (`prefix` runs it elsewhere: nsenter into the test bed's network). */
+export async function runPlaybook(inventory: string, args: string[], timeoutMs: number, prefix: string[] = []): Promise<PlaybookRun> {
+  return await new Promise((resolve, reject) => {
+    const [cmd, ...cmdArgs] = [...prefix, 'ansible-playbook', '-i', inventory, 'site.yml', ...args];
+    const child = spawn(cmd!, cmdArgs, {
+      cwd: ANSIBLE_DIR,
+      env: { ...process.env, ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ANSIBLE_DEPRECATION_WARNINGS: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ansible-playbook did not finish within ${timeoutMs} ms; last output:\n${output.split('\n').slice(-30).join('\n')}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, output, recap: parseRecap(output) });
+    });
+  });
+}
+
+export const SSH_OPTIONS = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5'];
+
 export class TestHost {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-ansible-'));
-  readonly key = path.join(this.dir, 'id_ed25519');
   readonly runDir = path.join(this.dir, 'run');
   readonly name = `kl-ansible-${process.pid}`;
   sshPort = 0;
   zookeeperPort = 0;
   kafkaPort = 0;
   awsPort = 0;
-  archives!: Archives;
+  inputs!: Inputs;
   private moto: ChildProcess | undefined;
   private booted = false;
 
@@ -92,29 +208,22 @@ export class TestHost {
     return `http://127.0.0.1:${this.awsPort}`;
   }
 
+  get archives(): Archives {
+    return this.inputs.archives;
+  }
+
   /** Image (cached), archives (cached), frozen build, twin, boot, ssh up. */
   async start(): Promise<void> {
-    await sh('sh', [path.join(HERE, 'build-image.sh'), CACHE], { timeoutMs: 10 * 60_000 });
-    const json = await sh('sh', [path.join(HERE, 'make-archives.sh'), path.join(CACHE, 'archives'), path.join(PROJECT_ROOT, '.kafkalake', 'lib')], {
-      timeoutMs: 5 * 60_000,
-    });
-    this.archives = JSON.parse(json) as Archives;
-    await sh('sh', [path.join(HERE, 'snapshot-source.sh'), PROJECT_ROOT, path.join(this.dir, 'src')], { timeoutMs: 2 * 60_000 });
-    await sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', this.key], { timeoutMs: 10_000 });
+    this.inputs = await prepareInputs(this.dir);
     [this.sshPort, this.zookeeperPort, this.kafkaPort, this.awsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    this.moto = startTwin('127.0.0.1', this.awsPort);
+    await waitFor('the AWS twin', 60_000, () => portOpen('127.0.0.1', this.awsPort, 500));
 
-    // The AWS twin, with the AWS-managed IAM policies loaded (the Glue role attaches AWSGlueServiceRole).
-    this.moto = spawn(path.join(PROJECT_ROOT, '.kafkalake', 'venv', 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(this.awsPort)], {
-      env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', PYTHONUNBUFFERED: '1' },
-      stdio: 'ignore',
-    });
-    await this.waitFor('the AWS twin', 60_000, () => portOpen('127.0.0.1', this.awsPort, 500));
-
-    await sh('sh', [path.join(HERE, 'testhost.sh'), 'start', path.join(CACHE, 'rootfs'), this.name, String(this.sshPort), `${this.key}.pub`, this.runDir], {
+    await sh('sh', [path.join(HERE, 'testhost.sh'), 'start', path.join(CACHE, 'rootfs'), this.name, String(this.sshPort), `${this.inputs.key}.pub`, this.runDir], {
       timeoutMs: 60_000,
     });
     this.booted = true;
-    await this.waitFor('ssh on the test host', 60_000, async () => {
+    await waitFor('ssh on the test host', 60_000, async () => {
       try {
         return (await this.ssh('systemctl is-system-running || true', 10_000)).trim().length > 0;
       } catch {
@@ -128,28 +237,16 @@ export class TestHost {
       await sh('sh', [path.join(HERE, 'testhost.sh'), 'stop', this.runDir], { timeoutMs: 60_000 }).catch(() => undefined);
       this.booted = false;
     }
-    if (this.moto && this.moto.exitCode === null) {
-      this.moto.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 500));
-      if (this.moto.exitCode === null) this.moto.kill('SIGKILL');
-    }
+    await stopChild(this.moto);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   async waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`${what} not ready within ${timeoutMs} ms`);
+    await waitFor(what, timeoutMs, check);
   }
 
   sshArgs(): string[] {
-    return [
-      '-i', this.key, '-p', String(this.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-      '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'root@127.0.0.1',
-    ];
+    return ['-i', this.inputs.key, '-p', String(this.sshPort), ...SSH_OPTIONS, 'root@127.0.0.1'];
   }
 
   /** A shell command on the test host, as root. */
@@ -159,8 +256,7 @@ export class TestHost {
 
   /** `systemctl show` properties of a unit on the test host. */
   async show(unit: string, props: string[]): Promise<Record<string, string>> {
-    const out = await this.ssh(`systemctl show ${unit} -p ${props.join(',')}`);
-    return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return parseShow(await this.ssh(`systemctl show ${unit} -p ${props.join(',')}`));
   }
 
   async journal(unit: string, lines = 40): Promise<string> {
@@ -173,42 +269,16 @@ export class TestHost {
     const testhost = {
       ansible_host: '127.0.0.1',
       ansible_port: this.sshPort,
-      ansible_user: 'root',
-      ansible_python_interpreter: '/usr/bin/python3',
-      ansible_ssh_private_key_file: this.key,
-      ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR',
-      java_update_cache: false,
-      kafka_archive_src: this.archives.kafka_archive,
-      kafka_archive_checksum: `sha256:${this.archives.kafka_sha256}`,
+      ...offlineHostVars(this.inputs, this.awsEndpoint),
       zookeeper_listen_address: '127.0.0.1',
       zookeeper_client_port: this.zookeeperPort,
       zookeeper_heap_mb: 128,
       kafka_listen_address: '127.0.0.1',
       kafka_port: this.kafkaPort,
       kafka_heap_mb: 384,
-      kafkalake_source_dir: path.join(this.dir, 'src'),
-      kafkalake_build: false,
-      // cached across runs: an unchanged build is not packed again (build-bundle.sh's fingerprint)
-      kafkalake_bundle_path: path.join(CACHE, 'bundle', 'kafkalake.tar.gz'),
-      kafkalake_node_version: this.archives.node_version,
-      kafkalake_node_archive_src: this.archives.node_archive,
-      kafkalake_node_archive_checksum: `sha256:${this.archives.node_sha256}`,
-      kafkalake_aws_endpoint: this.awsEndpoint,
-      kafkalake_aws_region: 'us-east-1',
       ...extraHostVars,
     };
-    const localhost = {
-      ansible_connection: 'local',
-      // the venv has boto3/botocore (the system ansible's Python does not)
-      ansible_python_interpreter: VENV_PY,
-      aws_resources_endpoint_url: this.awsEndpoint,
-      aws_resources_region: 'us-east-1',
-      aws_resources_access_key: 'ansible-test-key',
-      aws_resources_secret_key: 'ansible-test-secret',
-      aws_resources_source_dir: path.join(this.dir, 'src'),
-      aws_resources_named_queries: [path.join(HERE, 'fixtures', 'daily_close.sql')],
-      ...extraLocalVars,
-    };
+    const localhost = { ...controlNodeVars(this.inputs, this.awsEndpoint), ...extraLocalVars };
     const inv = {
       all: {
         hosts: { testhost, localhost },
@@ -221,28 +291,7 @@ export class TestHost {
 
   /** The real ansible-playbook site.yml against this host (and localhost for aws_resources). */
   async playbook(inventory: string, args: string[] = [], timeoutMs = 8 * 60_000): Promise<PlaybookRun> {
-    return await new Promise((resolve, reject) => {
-      const child = spawn('ansible-playbook', ['-i', inventory, 'site.yml', ...args], {
-        cwd: ANSIBLE_DIR,
-        env: { ...process.env, ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ANSIBLE_DEPRECATION_WARNINGS: 'false' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`ansible-playbook did not finish within ${timeoutMs} ms; last output:\n${output.split('\n').slice(-30).join('\n')}`));
-      }, timeoutMs);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, output, recap: parseRecap(output) });
-      });
-    });
+    return await runPlaybook(inventory, args, timeoutMs);
   }
 
   /** Which AWS resources exist in the twin (test/ansible/check-aws.py, boto3). */

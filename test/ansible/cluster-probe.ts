@@ -1,0 +1,149 @@
+// Probes of the multi-host test bed, run on its control node (cluster.ts runs this file through nsenter
+// into the test bed's network, where the brokers and the AWS twin are): one command, its arguments as
+// JSON, the answer as JSON on stdout, a failure as one line on stderr and exit 1.
+//   node cluster-probe.js describe '{"brokers":[...],"topic":"t"}'
+//   node cluster-probe.js staged   '{"brokers":[...],"topic":"t","endpoint":"http://…","bucket":"b"}'
+//   node cluster-probe.js offsets  '{"brokers":[...],"topic":"t"}'  (end offsets)
+//   node cluster-probe.js ledger   '{…staged's, "ackedLog":"/path/producer.log", "upTo":{"0":123,…}}'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { oneLine } from '../../daemons/lib/errors.js';
+import { ackedFromLog, compareLedger, readLake, readTopic } from '../helpers/ledger.js';
+import { endOffsets, missing, readStaged, s3Client } from './pipeline.js';
+
+interface Args {
+  brokers: string[];
+  topic: string;
+  endpoint?: string;
+  bucket?: string;
+  /** a file of the producer's log lines (its `acked` lines are the acknowledged ranges) */
+  ackedLog?: string;
+  /** partition → offset: count only the records below it (what was produced before a point in time) */
+  upTo?: Record<string, number>;
+}
+
+/** The end offsets, or `upTo` where given (never past the end). */
+async function bounds(a: Args): Promise<Map<number, number>> {
+  const ends = await endOffsets(a.brokers, a.topic);
+  if (!a.upTo) return ends;
+  return new Map([...ends].map(([p, end]) => [p, Math.min(end, a.upTo?.[String(p)] ?? end)]));
+}
+
+async function offsets(a: Args): Promise<Record<string, number>> {
+  return Object.fromEntries([...(await endOffsets(a.brokers, a.topic))].map(([p, o]) => [String(p), o]));
+}
+
+export interface Describe {
+  brokers: number[];
+  controller: number | null;
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[]; offline: boolean }[];
+  minInsyncReplicas: number | null;
+}
+
+export interface StagedCount {
+  /** records in the topic (sum of the high watermarks) */
+  inTopic: number;
+  rows: number;
+  distinct: number;
+  missing: number;
+}
+
+async function describe(a: Args): Promise<Describe> {
+  const kafka = new Kafka({ clientId: 'cluster-probe', brokers: a.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10000, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    const meta = await admin.fetchTopicMetadata({ topics: [a.topic] });
+    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: a.topic, configNames: ['min.insync.replicas'] }] });
+    const mir = configs.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue;
+    return {
+      brokers: cluster.brokers.map((b) => b.nodeId).sort((x, y) => x - y),
+      controller: cluster.controller,
+      partitions: (meta.topics[0]?.partitions ?? [])
+        .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort(), isr: [...p.isr].sort(), offline: p.leader < 0 }))
+        .sort((x, y) => x.partition - y.partition),
+      minInsyncReplicas: mir === undefined ? null : Number(mir),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function staged(a: Args): Promise<StagedCount> {
+  if (!a.endpoint || !a.bucket) throw new Error('staged needs endpoint and bucket');
+  const ends = await bounds(a);
+  const s = await readStaged(s3Client(a.endpoint), a.bucket, a.topic);
+  const below = (p: number, o: number) => o < (ends.get(p) ?? 0);
+  let rows = 0;
+  for (const [p, list] of s.offsets) rows += list.filter((o) => below(p, o)).length;
+  const distinct = [...s.offsets].reduce((n, [p, list]) => n + new Set(list.filter((o) => below(p, o))).size, 0);
+  return { inTopic: [...ends.values()].reduce((x, y) => x + y, 0), rows, distinct, missing: missing(s, ends) };
+}
+
+export interface LedgerCount {
+  inTopic: number;
+  staged: StagedCount;
+  acknowledged: number;
+  lakeRows: number;
+  /** acknowledged records not in the lake */
+  lost: number;
+  /** good records in the lake more than once, or staged more than once */
+  duplicated: number;
+  /** good records of the topic not in the lake */
+  missing: number;
+  notInTopic: number;
+  examples: string[];
+}
+
+/** Every record of the topic, staging and the lake, and the acknowledged ranges, held against each other. */
+async function ledger(a: Args): Promise<LedgerCount> {
+  if (!a.endpoint || !a.bucket) throw new Error('ledger needs endpoint and bucket');
+  const kafka = new Kafka({ clientId: 'cluster-probe', brokers: a.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 30000 });
+  const ends = await bounds(a);
+  const topic = await readTopic(kafka, a.topic, ends, 1_048_576);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-probe-'));
+  try {
+    const all = await readLake(s3Client(a.endpoint), a.bucket, dir);
+    const keep = all.offsets.map((o, i) => o < (ends.get(all.partitions[i]!) ?? 0));
+    const lake = { partitions: all.partitions.filter((_, i) => keep[i]), offsets: all.offsets.filter((_, i) => keep[i]) };
+    const logged = a.ackedLog ? ackedFromLog(readFileSync(a.ackedLog, 'utf8')) : [];
+    const acked = logged.flatMap((r) => {
+      const end = ends.get(r.partition) ?? 0;
+      return r.baseOffset >= end ? [] : [{ ...r, count: Math.min(r.count, end - r.baseOffset) }];
+    });
+    const l = compareLedger(topic, lake, acked);
+    const st = await staged(a);
+    return {
+      inTopic: st.inTopic,
+      staged: st,
+      acknowledged: l.ackedRecords,
+      lakeRows: lake.offsets.length,
+      lost: l.ackedLost.length,
+      duplicated: l.duplicates.length + (st.rows - st.distinct),
+      missing: l.missing.length,
+      notInTopic: l.notInTopic.length,
+      examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.notInTopic].slice(0, 8),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, staged, ledger };
+
+const [command = '', json = '{}'] = process.argv.slice(2);
+const fn = COMMANDS[command];
+if (!fn) {
+  process.stderr.write(`cluster-probe: unknown command ${command}; known: ${Object.keys(COMMANDS).join(', ')}\n`);
+  process.exit(2);
+}
+fn(JSON.parse(json) as Args).then(
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+  (err: unknown) => {
+    process.stderr.write(`cluster-probe ${command}: ${oneLine(err)}\n`);
+    process.exit(1);
+  },
+);
