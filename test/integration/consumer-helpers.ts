@@ -5,11 +5,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { parseKey } from '../../daemons/consumer/naming.js';
 import { merge, type Tree } from '../helpers/merge.js';
 import { type TestStack, unique } from '../helpers/stack.js';
+import { listKeys } from '../helpers/ledger.js';
 
 export const CLI = fileURLToPath(new URL('../../daemons/cli/main.js', import.meta.url));
 
@@ -142,16 +143,7 @@ export interface Staging {
   badNames: string[];
 }
 
-async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
+const listAll = listKeys;
 
 /** Read every staging and DLQ object of a topic back and index its lines by (partition, offset). */
 export async function readStaging(
