@@ -9,10 +9,14 @@ import { KafkalakeError } from '../lib/errors.js';
 import { portOpen } from './ports.js';
 import type { SpawnOptions } from './process.js';
 
-/** The config's local.* keys; how long to wait for a start is the caller's (StartOptions.timeoutMs). */
-export type StackSettings = Omit<Config['local'], 'startTimeoutMs'>;
+/**
+ * The config's local.* keys; how long to wait for a start is the caller's (StartOptions.timeoutMs).
+ * `extraBrokerPorts` (tests and benchmarks, not a config key): more brokers on these ports, ids 1, 2, …,
+ * joining the first (ZooKeeper mode only), for a replicated cluster on one host.
+ */
+export type StackSettings = Omit<Config['local'], 'startTimeoutMs'> & { extraBrokerPorts?: number[] };
 
-export type ServiceName = 'zookeeper' | 'kafka' | 'aws';
+export type ServiceName = 'zookeeper' | 'kafka' | 'aws' | `kafka-${number}`;
 
 export interface Service {
   name: ServiceName;
@@ -115,11 +119,21 @@ export function zookeeper(s: StackSettings): Service {
   };
 }
 
-export function kafka(s: StackSettings, probe: () => Promise<boolean>): Service {
-  const dir = path.join(s.stateDir, 'kafka');
+/** Broker `id` of a stack of `of` brokers (id 0 is the stack's first, `kafka`, on local.kafkaPort). */
+export interface BrokerNode {
+  id: number;
+  port: number;
+  of: number;
+}
+
+export function kafka(s: StackSettings, probe: () => Promise<boolean>, node: BrokerNode = { id: 0, port: s.kafkaPort, of: 1 }): Service {
+  const name: ServiceName = node.id === 0 ? 'kafka' : `kafka-${node.id}`;
+  const dir = path.join(s.stateDir, name);
+  // internal topics replicated as far as the brokers allow; with three or more, a write needs two copies
+  const rf = Math.min(3, node.of);
   return {
-    name: 'kafka',
-    endpoint: `${s.host}:${s.kafkaPort}`,
+    name,
+    endpoint: `${s.host}:${node.port}`,
     prepare() {
       const logDirs = path.join(dir, 'data');
       mkdirSync(logDirs, { recursive: true });
@@ -127,10 +141,11 @@ export function kafka(s: StackSettings, probe: () => Promise<boolean>): Service 
         `log.dirs=${logDirs}`,
         'num.partitions=6',
         'default.replication.factor=1',
-        'offsets.topic.replication.factor=1',
+        `offsets.topic.replication.factor=${rf}`,
         'offsets.topic.num.partitions=10',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
+        `transaction.state.log.replication.factor=${rf}`,
+        `transaction.state.log.min.isr=${Math.min(2, rf)}`,
+        `min.insync.replicas=${Math.min(2, rf)}`,
         'group.initial.rebalance.delay.ms=0',
         'auto.create.topics.enable=false',
         'log.retention.hours=168',
@@ -150,15 +165,15 @@ export function kafka(s: StackSettings, probe: () => Promise<boolean>): Service 
             'inter.broker.listener.name=PLAINTEXT',
           ]
         : [
-            'broker.id=0',
-            `listeners=PLAINTEXT://${s.host}:${s.kafkaPort}`,
-            `advertised.listeners=PLAINTEXT://${s.host}:${s.kafkaPort}`,
+            `broker.id=${node.id}`,
+            `listeners=PLAINTEXT://${s.host}:${node.port}`,
+            `advertised.listeners=PLAINTEXT://${s.host}:${node.port}`,
             `zookeeper.connect=${s.host}:${s.zookeeperPort}`,
             'zookeeper.connection.timeout.ms=18000',
           ];
       const props = path.join(dir, 'server.properties');
       writeFileSync(props, [...mode, ...common, ''].join('\n'));
-      const opts = jvm(s, dir, 'kafka', s.kafkaHeapMb, 'kafka.Kafka', [props]);
+      const opts = jvm(s, dir, name, s.kafkaHeapMb, 'kafka.Kafka', [props]);
       if (s.kraft && !existsSync(path.join(logDirs, 'meta.properties'))) {
         // KRaft storage is formatted once with a fresh cluster id, as `kafka-storage.sh format` does
         const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');

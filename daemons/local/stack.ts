@@ -53,9 +53,15 @@ async function kafkaAnswers(broker: string): Promise<boolean> {
   }
 }
 
+function brokerPorts(s: StackSettings): number[] {
+  return [s.kafkaPort, ...(s.extraBrokerPorts ?? [])];
+}
+
 function services(s: StackSettings): Service[] {
-  const k = kafka(s, () => kafkaAnswers(`${s.host}:${s.kafkaPort}`));
-  return s.kraft ? [awsTwin(s), k] : [awsTwin(s), zookeeper(s), k];
+  const ports = brokerPorts(s);
+  if (s.kraft && ports.length > 1) throw new KafkalakeError(`the local stack runs one KRaft broker, not ${ports.length}: more brokers need ZooKeeper mode (local.kraft false)`, { where: 'local stack' });
+  const brokers = ports.map((port, id) => kafka(s, () => kafkaAnswers(`${s.host}:${port}`), { id, port, of: ports.length }));
+  return s.kraft ? [awsTwin(s), ...brokers] : [awsTwin(s), zookeeper(s), ...brokers];
 }
 
 export async function startStack(s: StackSettings, opts: StartOptions = {}): Promise<StackHandle> {
@@ -113,7 +119,7 @@ export async function startStack(s: StackSettings, opts: StartOptions = {}): Pro
     await stop().catch((e: unknown) => opts.log?.warn('cleanup after a failed start failed', { error: oneLine(e) }));
     throw err;
   }
-  return { settings: s, brokers: [`${s.host}:${s.kafkaPort}`], awsEndpoint: `http://${s.host}:${s.awsPort}`, processes: started, stopService, startService, stop };
+  return { settings: s, brokers: brokerPorts(s).map((p) => `${s.host}:${p}`), awsEndpoint: `http://${s.host}:${s.awsPort}`, processes: started, stopService, startService, stop };
 }
 
 export interface ServiceStatus {

@@ -3,7 +3,8 @@
 // JSON, the answer as JSON on stdout, a failure as one line on stderr and exit 1.
 //   node cluster-probe.js describe '{"brokers":[...],"topic":"t"}'
 //   node cluster-probe.js staged   '{"brokers":[...],"topic":"t","endpoint":"http://…","bucket":"b"}'
-//   node cluster-probe.js offsets  '{"brokers":[...],"topic":"t"}'  (end offsets)
+//   node cluster-probe.js offsets  '{"brokers":[...],"topic":"t"}'            (end offsets)
+//   node cluster-probe.js committed '{"brokers":[...],"topic":"t","groupId":"g"}' (the group's offsets)
 //   node cluster-probe.js ledger   '{…staged's, "ackedLog":"/path/producer.log", "upTo":{"0":123,…}}'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,8 @@ interface Args {
   bucket?: string;
   /** a file of the producer's log lines (its `acked` lines are the acknowledged ranges) */
   ackedLog?: string;
+  /** the consumer group (committed) */
+  groupId?: string;
   /** partition → offset: count only the records below it (what was produced before a point in time) */
   upTo?: Record<string, number>;
 }
@@ -29,6 +32,19 @@ async function bounds(a: Args): Promise<Map<number, number>> {
   const ends = await endOffsets(a.brokers, a.topic);
   if (!a.upTo) return ends;
   return new Map([...ends].map(([p, end]) => [p, Math.min(end, a.upTo?.[String(p)] ?? end)]));
+}
+
+/** partition → the group's committed offset (the consumer commits only what it staged: a cheap "staged up to"). */
+async function committed(a: Args): Promise<Record<string, number>> {
+  const kafka = new Kafka({ clientId: 'cluster-probe', brokers: a.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10000, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: a.groupId ?? 'kafkalake-staging', topics: [a.topic] });
+    return Object.fromEntries((t?.partitions ?? []).map((p) => [String(p.partition), Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function offsets(a: Args): Promise<Record<string, number>> {
@@ -132,7 +148,7 @@ async function ledger(a: Args): Promise<LedgerCount> {
   }
 }
 
-const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, staged, ledger };
+const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, committed, staged, ledger };
 
 const [command = '', json = '{}'] = process.argv.slice(2);
 const fn = COMMANDS[command];

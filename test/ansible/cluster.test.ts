@@ -19,6 +19,8 @@ const PARTITIONS = 6;
 /** The producer's steady rate for the whole test (records/s), acks=all. */
 const RATE = 200;
 
+/** The ETL's cron interval, seconds. */
+const ETL_EVERY_S = 15;
 /** Every fault is over, recovered from and checked within this bound (the test stops by itself). */
 const RECOVERY_BOUND_MS = 4 * 60_000;
 
@@ -27,7 +29,7 @@ const config = {
   // replay would loop over its keys, which the lake upserts)
   producer: { source: 'simulate', symbols: 20, rate: RATE, statsIntervalMs: 10_000 },
   consumer: { flush: { intervalMs: 2000 } },
-  etl: { cron: '*/15 * * * * *' },
+  etl: { cron: `*/${ETL_EVERY_S} * * * * *` },
   metrics: { flushIntervalMs: 5000 },
   // the cluster and lag measured every 5 s, alarms over 10 s periods: an alarm fires while a host is off
   scheduler: { lagIntervalMs: 5000 },
@@ -175,10 +177,11 @@ async function whole(): Promise<Describe | undefined> {
   return d.brokers.length === 3 && d.partitions.length === PARTITIONS && d.partitions.every((p) => !p.offline && p.isr.length === p.replicas.length) ? d : undefined;
 }
 
-/** Staging holds every record below `upTo` (produced before a point in time). */
-async function stagedUpTo(upTo: Record<string, number>): Promise<StagedCount | undefined> {
-  const s = await cluster.probe<StagedCount>('staged', { brokers: cluster.brokers(), topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET, upTo });
-  return s.missing === 0 ? s : undefined;
+/** Staging holds every record below `upTo` (produced before a point in time): the group has committed
+ * past it (the consumer commits only what is staged; the ledger reads staging itself afterwards). */
+async function stagedUpTo(upTo: Record<string, number>): Promise<Record<string, number> | undefined> {
+  const c = await cluster.probe<Record<string, number>>('committed', { brokers: cluster.brokers(), topic: TOPIC });
+  return Object.entries(upTo).every(([p, o]) => (c[p] ?? -1) >= o) ? c : undefined;
 }
 
 /** The records below `upTo`, acknowledged (the producer's journal), staged and in the lake, once the lake has them all. */
@@ -186,11 +189,14 @@ async function ledger(upTo: Record<string, number>): Promise<LedgerCount> {
   const log = path.join(cluster.dir, 'producer.log');
   writeFileSync(log, await cluster.ssh('app-1', 'journalctl -u kafkalake-producer -o cat --no-pager | grep \'"acked"\' || true', 120_000));
   const args = { brokers: cluster.brokers(), topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET, upTo, ackedLog: log };
+  // staged first (cheap), then two ETL intervals for the lake before the first (costly) read of it all
+  await until('staging holds every record of the ledger', RECOVERY_BOUND_MS, () => stagedUpTo(upTo));
+  await sleep(2 * ETL_EVERY_S * 1000);
   let last: LedgerCount | undefined;
   await until('the lake holds every record', RECOVERY_BOUND_MS, async () => {
     last = await cluster.probe<LedgerCount>('ledger', args, 300_000);
     return last.missing === 0 ? last : undefined;
-  }, 10_000).catch(() => undefined);
+  }, ETL_EVERY_S * 1000).catch(() => undefined);
   if (!last) throw new Error('no ledger');
   return last;
 }

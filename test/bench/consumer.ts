@@ -31,7 +31,7 @@ export const CONSUMER_BENCH_NOTES = [
 const PARTITIONS = 6;
 const RUNS = 3;
 
-interface Run {
+export interface Run {
   recordsPerS: number;
   mbPerS: number;
   seconds: number;
@@ -68,7 +68,7 @@ function exec(
   });
 }
 
-async function consumerPerformance(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
+export async function consumerPerformance(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
   const lib = stack.handle.settings.libDir;
   const r = await exec(
     'java',
@@ -96,7 +96,8 @@ async function kcat(stack: TestStack, topic: string, n: number, bytes: number): 
   return { recordsPerS: n / s, mbPerS: bytes / s / 1e6, seconds: s };
 }
 
-async function ours(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
+/** `kafkalake consume --once` draining `topic` (n records, `bytes` of values) into a fresh bucket. */
+export async function consumeOnce(stack: TestStack, topic: string, n: number, bytes: number): Promise<Run> {
   const bucket = await stack.bucket();
   const cfg = stack.configFile({ kafka: { topic }, aws: { bucket }, consumer: { groupId: unique('bench-g') }, metrics: { enabled: false } });
   const r = await exec(process.execPath, [CLI, 'consume', '--once', '--config', cfg], 900_000, true);
@@ -177,6 +178,22 @@ async function freshness(ctx: BenchContext, stack: TestStack, seconds: number): 
   }
 }
 
+/** A fresh topic of PARTITIONS partitions and `replication` replicas filled with n simulated records; their values' bytes. */
+export async function prefill(stack: TestStack, topic: string, n: number, replication = 1): Promise<number> {
+  await createTopic(stack.brokers, topic, PARTITIONS, replication);
+  let bytes = 0;
+  const messages = function* () {
+    for (let i = 0; i < n; i++) {
+      const r = simulated(i);
+      const value = JSON.stringify(r);
+      bytes += value.length;
+      yield { key: r.index, value };
+    }
+  };
+  await produce(stack.brokers, topic, messages(), { batch: 2000 });
+  return bytes;
+}
+
 export const consumerBench: Benchmark = {
   name: 'consumer',
   section: 'Consumer',
@@ -184,18 +201,8 @@ export const consumerBench: Benchmark = {
     const stack = await ctx.stack();
     const n = ctx.quick ? 50_000 : 2_000_000;
     const topic = unique('bench-consume');
-    await createTopic(stack.brokers, topic, PARTITIONS);
     ctx.say(`  pre-filling ${fmt(n)} simulated records`);
-    let bytes = 0;
-    const messages = function* () {
-      for (let i = 0; i < n; i++) {
-        const r = simulated(i);
-        const value = JSON.stringify(r);
-        bytes += value.length;
-        yield { key: r.index, value };
-      }
-    };
-    await produce(stack.brokers, topic, messages(), { batch: 2000 });
+    const bytes = await prefill(stack, topic, n);
     const cp: Run[] = [];
     const us: Run[] = [];
     const kc: Run[] = [];
@@ -206,7 +213,7 @@ export const consumerBench: Benchmark = {
       cp.push(await consumerPerformance(stack, topic, n, bytes));
       ctx.say(`  run ${i + 1}/${RUNS}: kafkalake consume --once`);
       try {
-        us.push(await ours(stack, topic, n, bytes));
+        us.push(await consumeOnce(stack, topic, n, bytes));
       } catch (err) {
         failed.push(`run ${i + 1}: ${err instanceof Error ? err.message : String(err)}`);
         ctx.say(`  run ${i + 1}/${RUNS}: kafkalake consume --once failed: ${failed[failed.length - 1]}`);

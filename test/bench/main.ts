@@ -8,6 +8,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { clusterBench } from './cluster.js';
 import { consumerBench } from './consumer.js';
 import { etlCostBench } from './etl-cost.js';
 import { etlBench } from './etl.js';
@@ -17,9 +18,9 @@ import { producerBench } from './producer.js';
 import { reportsBench } from './reports.js';
 
 /** The sections of BENCHMARKS.md, in the pipeline's order. */
-const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, freshnessBench, etlBench, etlCostBench, reportsBench];
+const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, clusterBench, freshnessBench, etlBench, etlCostBench, reportsBench];
 /** The order they run in: the ETL ones first, before the local stack is started (they do not use it). */
-const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'freshness', 'reports'];
+const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'cluster', 'freshness', 'reports'];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-write': { type: 'boolean' } } });

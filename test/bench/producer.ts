@@ -4,10 +4,10 @@
 // alternating runs; median of 3, min–max, and the ratio.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { TestStack } from '../helpers/stack.js';
 import { unique } from '../helpers/stack.js';
+import { createTopic } from '../integration/consumer-helpers.js';
 import { type Benchmark, type BenchContext, fmt, machine, median } from './harness.js';
 
 const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
@@ -15,7 +15,7 @@ const PP_RECORD_SIZE = 200;
 const RUNS = 3;
 const PARTITIONS = 6;
 
-interface Measured {
+export interface Measured {
   recordsPerS: number;
   mbPerS: number;
   /** average value size in bytes */
@@ -40,21 +40,12 @@ function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: n
   });
 }
 
-async function createTopic(stack: TestStack, topic: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'bench', brokers: stack.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 type Client = 'kafkajs' | 'librdkafka';
 
-async function ours(stack: TestStack, n: number, client: Client): Promise<Measured> {
+/** `kafkalake produce --source simulate --count n` into a fresh topic of PARTITIONS partitions (the command creates it with `replication`). */
+export async function ours(stack: TestStack, n: number, client: Client, replication = 1): Promise<Measured> {
   const topic = unique(`bench-${client}`);
-  const config = stack.configFile({ kafka: { topic, partitions: PARTITIONS }, producer: { client } });
+  const config = stack.configFile({ kafka: { topic, partitions: PARTITIONS, replicationFactor: replication }, producer: { client } });
   const r = await exec(process.execPath, [CLI, 'produce', '--config', config, '--source', 'simulate', '--count', String(n)], 600_000);
   // sent 500,000 records (111.3 MB) to T in 30.1 s: 16,611 records/s, 3.7 MB/s; 0 failed
   const m = /^sent ([\d,]+) records \(([\d.]+) MB\) .*: ([\d,]+) records\/s, .*; 0 failed$/m.exec(r.stdout);
@@ -65,9 +56,10 @@ async function ours(stack: TestStack, n: number, client: Client): Promise<Measur
   return { recordsPerS, recordBytes, mbPerS: (recordsPerS * recordBytes) / 1e6 };
 }
 
-async function producerPerformance(stack: TestStack, n: number): Promise<Measured> {
+/** ProducerPerformance, acks=all, into a fresh topic of PARTITIONS partitions and `replication` replicas. */
+export async function producerPerformance(stack: TestStack, n: number, replication = 1): Promise<Measured> {
   const topic = unique('bench-pp');
-  await createTopic(stack, topic); // the test broker does not create topics on demand
+  await createTopic(stack.brokers, topic, PARTITIONS, replication); // the test broker does not create topics on demand
   const lib = stack.handle.settings.libDir;
   const r = await exec(
     'java',

@@ -39,7 +39,8 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   return out;
 }
 
-export async function startTestStack(opts: { kraft?: boolean; kafkaHeapMb?: number; withKafka?: boolean } = {}): Promise<TestStack> {
+/** `brokers`: how many (ZooKeeper mode), 1 by default; with 3 the internal topics are replicated 3 ways and min.insync.replicas is 2. */
+export async function startTestStack(opts: { kraft?: boolean; kafkaHeapMb?: number; withKafka?: boolean; brokers?: number } = {}): Promise<TestStack> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-test-'));
   const local = {
     stateDir: path.join(dir, 'state'),
@@ -54,7 +55,9 @@ export async function startTestStack(opts: { kraft?: boolean; kafkaHeapMb?: numb
     kafkaHeapMb: opts.kafkaHeapMb ?? 512,
   };
   const log = createLogger({ daemon: 'test-stack', level: 'warn', stream: process.stderr });
-  const handle = await startStack(local, { timeoutMs: 90_000, log });
+  const extraBrokerPorts: number[] = [];
+  for (let i = 1; i < (opts.brokers ?? 1); i++) extraBrokerPorts.push(await freePort());
+  const handle = await startStack({ ...local, extraBrokerPorts }, { timeoutMs: 90_000, log });
   const base = {
     mode: 'local',
     log: { level: 'warn' },

@@ -39,11 +39,11 @@ export function kafkaFor(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'consumer-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
 }
 
-export async function createTopic(brokers: string[], topic: string, partitions: number): Promise<void> {
+export async function createTopic(brokers: string[], topic: string, partitions: number, replicationFactor = 1): Promise<void> {
   const admin = kafkaFor(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

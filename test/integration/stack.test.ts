@@ -62,6 +62,35 @@ test('startTestStack: Kafka takes a topic and a message, the twin takes a bucket
   }
 });
 
+test('three brokers (the cluster benchmark\'s): a topic replicated 3 ways takes acks=all writes with one broker down, refuses them with two (min.insync.replicas 2)', async (t) => {
+  t.timeout(4 * 60_000);
+  const stack = await startTestStack({ brokers: 3, kafkaHeapMb: 256 });
+  const kafka = new Kafka({ clientId: 't', brokers: stack.brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 4 } });
+  try {
+    t.is(stack.brokers.length, 3);
+    t.deepEqual(stack.handle.processes.map((p) => p.name).sort(), ['aws', 'kafka', 'kafka-1', 'kafka-2', 'zookeeper']);
+    await admin.connect();
+    t.deepEqual((await admin.describeCluster()).brokers.map((b) => b.nodeId).sort(), [0, 1, 2]);
+    const topic = unique('rf3');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    t.true(meta.topics[0]?.partitions.every((p) => p.replicas.length === 3));
+    await producer.connect();
+    const send = async () => (await producer.send({ topic, acks: -1, timeout: 5000, messages: [{ key: 'k', value: 'v' }] }))[0]?.errorCode;
+    await stack.handle.stopService('kafka-2');
+    t.is(await send(), 0, 'two in-sync replicas of three take an acks=all write');
+    await stack.handle.stopService('kafka-1');
+    const refused = await send().then((code) => `accepted (${code})`, (err: Error) => err.message);
+    t.regex(refused, /not enough|insync|in-sync|NOT_ENOUGH_REPLICAS/i, 'one replica alone refuses it');
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await stack.stop();
+  }
+});
+
 test('KRaft mode runs Kafka without ZooKeeper', async (t) => {
   const stack = await startTestStack({ kraft: true });
   try {
