@@ -5,13 +5,14 @@
 //   node cluster-probe.js staged   '{"brokers":[...],"topic":"t","endpoint":"http://…","bucket":"b"}'
 //   node cluster-probe.js offsets  '{"brokers":[...],"topic":"t"}'            (end offsets)
 //   node cluster-probe.js committed '{"brokers":[...],"topic":"t","groupId":"g"}' (the group's offsets)
+//   node cluster-probe.js lakeRows '{"endpoint":"http://…","bucket":"b"}'               (rows by the manifests)
 //   node cluster-probe.js ledger   '{…staged's, "ackedLog":"/path/producer.log", "upTo":{"0":123,…}}'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { oneLine } from '../../daemons/lib/errors.js';
-import { ackedFromLog, compareLedger, readLake, readTopic } from '../helpers/ledger.js';
+import { ackedFromLog, compareLedger, lakeManifestRows, readLake, readTopic } from '../helpers/ledger.js';
 import { endOffsets, missing, readStaged, s3Client } from './pipeline.js';
 
 interface Args {
@@ -106,8 +107,10 @@ export interface LedgerCount {
   lakeRows: number;
   /** acknowledged records not in the lake */
   lost: number;
-  /** good records in the lake more than once, or staged more than once */
+  /** good records in the lake more than once, or staged more than once, or a superseded version kept */
   duplicated: number;
+  /** records whose business key a later record carries (a producer restart replays): not expected in the lake */
+  superseded: number;
   /** good records of the topic not in the lake */
   missing: number;
   notInTopic: number;
@@ -119,7 +122,16 @@ async function ledger(a: Args): Promise<LedgerCount> {
   if (!a.endpoint || !a.bucket) throw new Error('ledger needs endpoint and bucket');
   const kafka = new Kafka({ clientId: 'cluster-probe', brokers: a.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 30000 });
   const ends = await bounds(a);
-  const topic = await readTopic(kafka, a.topic, ends, 1_048_576);
+  // the table's business key (index, date): a record sent again after a producer restart supersedes the first
+  const keyOf = (v: Buffer) => {
+    try {
+      const r = JSON.parse(v.toString('utf8')) as { index?: unknown; date?: unknown };
+      return typeof r.index === 'string' && typeof r.date === 'string' ? `${r.index}|${r.date}` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const topic = await readTopic(kafka, a.topic, ends, 1_048_576, keyOf);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-probe-'));
   try {
     const all = await readLake(s3Client(a.endpoint), a.bucket, dir);
@@ -138,17 +150,23 @@ async function ledger(a: Args): Promise<LedgerCount> {
       acknowledged: l.ackedRecords,
       lakeRows: lake.offsets.length,
       lost: l.ackedLost.length,
-      duplicated: l.duplicates.length + (st.rows - st.distinct),
+      duplicated: l.duplicates.length + l.stale.length + (st.rows - st.distinct),
+      superseded: l.superseded,
       missing: l.missing.length,
       notInTopic: l.notInTopic.length,
-      examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.notInTopic].slice(0, 8),
+      examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.stale, ...l.notInTopic].slice(0, 8),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, committed, staged, ledger };
+async function lakeRows(a: Args): Promise<number> {
+  if (!a.endpoint || !a.bucket) throw new Error('lakeRows needs endpoint and bucket');
+  return await lakeManifestRows(s3Client(a.endpoint), a.bucket);
+}
+
+const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, committed, staged, lakeRows, ledger };
 
 const [command = '', json = '{}'] = process.argv.slice(2);
 const fn = COMMANDS[command];

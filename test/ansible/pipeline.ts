@@ -3,6 +3,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
+import { pool } from '../../daemons/lib/catalog/objects.js';
 
 export interface Staged {
   objects: number;
@@ -31,9 +32,13 @@ export async function readStaged(s3: S3Client, bucket: string, topic: string): P
   const seen = new Set<string>();
   const offsets = new Map<number, number[]>();
   let rows = 0;
-  for (const key of keys) {
+  // 16 GETs at a time: a cluster run stages thousands of small objects
+  const bodies: Buffer[] = new Array<Buffer>(keys.length);
+  await pool(keys, 16, async (key, i) => {
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from(await res.Body!.transformToByteArray());
+    bodies[i] = Buffer.from(await res.Body!.transformToByteArray());
+  });
+  for (const body of bodies) {
     for (const line of gunzipSync(body).toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       const row = JSON.parse(line) as { _partition?: number; _offset?: number | string };

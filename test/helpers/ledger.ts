@@ -8,19 +8,32 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Kafka } from 'kafkajs';
 import { toLine } from '../../daemons/consumer/records.js';
-import { currentLakeFiles } from '../../daemons/lib/etl/lake.js';
+import { pool } from '../../daemons/lib/catalog/objects.js';
+import { currentLakeFiles, manifestValues, readManifest } from '../../daemons/lib/etl/lake.js';
 import { loadSpecs } from '../../daemons/lib/etl/spec.js';
 import { s3Store } from '../../daemons/lib/etl/store.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { sleep } from './pipeline.js';
 import { unique } from './stack.js';
 
-/** Per partition, one byte per offset below the end: 0 absent, 1 a good record, 2 a bad one. */
+/**
+ * Per partition, one byte per offset below the end: 0 absent, 1 a good record, 2 a bad one, 3 a good record
+ * superseded: a later record of the same partition carries its business key (the lake keeps that one).
+ */
 export type OffsetMap = Map<number, Uint8Array>;
 
-export async function readTopic(kafka: Kafka, topic: string, ends: Map<number, number>, maxRecordBytes: number): Promise<OffsetMap> {
+export const SUPERSEDED = 3;
+
+/**
+ * Every record below `ends`, flagged. With `keyOf` (a record's business key, from its value), a record whose
+ * key comes again later in its partition is flagged SUPERSEDED: a producer restarted by systemd replays its
+ * source from the start, and the lake then holds one row per key, the latest (exactly once by business key).
+ */
+export async function readTopic(kafka: Kafka, topic: string, ends: Map<number, number>, maxRecordBytes: number, keyOf?: (value: Buffer) => string | undefined): Promise<OffsetMap> {
   const out: OffsetMap = new Map([...ends].map(([p, end]) => [p, new Uint8Array(end)]));
   const left = new Set([...ends].filter(([, end]) => end > 0).map(([p]) => p));
+  /** partition + business key → the latest offset seen */
+  const latest = new Map<string, number>();
   if (left.size === 0) return out;
   const consumer = kafka.consumer({ groupId: unique('chaos-readback'), maxBytesPerPartition: 4 * 1048576 });
   let done!: () => void;
@@ -38,6 +51,13 @@ export async function readTopic(kafka: Kafka, topic: string, ends: Map<number, n
           const off = Number(m.offset);
           if (!flags || off >= end) continue;
           flags[off] = toLine(topic, p, m, maxRecordBytes).ok ? 1 : 2;
+          const key = flags[off] === 1 && keyOf && m.value ? keyOf(m.value) : undefined;
+          if (key !== undefined) {
+            const k = `${p}\u0000${key}`;
+            const before = latest.get(k);
+            if (before !== undefined && before < off) flags[before] = SUPERSEDED;
+            if (before === undefined || before < off) latest.set(k, off);
+          }
           if (off === end - 1) left.delete(p);
         }
         if (left.size === 0) done();
@@ -66,14 +86,27 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
  * The lake's (_partition, _offset) of every row of its current files (the manifests' locations: what a
  * reader following the pointers reads; retired generations are not the lake), downloaded from the twin.
  */
+/** The lake's rows as its manifests count them (no data file read): a cheap "has the lake caught up". */
+export async function lakeManifestRows(s3: S3Client, bucket: string): Promise<number> {
+  const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
+  const store = s3Store(s3, bucket);
+  let rows = 0;
+  for (const o of await store.list(`_state/lake/${spec.table}/`)) {
+    const values = manifestValues(spec, o.key);
+    const m = values && (await readManifest(store, spec, values));
+    if (m) rows += m.files.reduce((n, f) => n + f.rows, 0);
+  }
+  return rows;
+}
+
 export async function readLake(s3: S3Client, bucket: string, dir: string): Promise<{ files: number; partitions: number[]; offsets: number[]; otherTopic: number }> {
   const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
   const keys = await currentLakeFiles(s3Store(s3, bucket), spec);
   await mkdir(dir, { recursive: true });
-  for (const [i, key] of keys.entries()) {
+  await pool(keys, 8, async (key, i) => {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await writeFile(path.join(dir, `${i}.parquet`), await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-  }
+  });
   if (keys.length === 0) return { files: 0, partitions: [], offsets: [], otherTopic: 0 };
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
@@ -105,6 +138,10 @@ export interface Ledger {
   duplicates: string[];
   /** lake rows whose (partition, offset) is no good record of the topic */
   notInTopic: string[];
+  /** good records superseded by a later one of the same key (expected absent from the lake) */
+  superseded: number;
+  /** lake rows of a superseded record (its key's older version kept: a stale row) */
+  stale: string[];
   ackedRecords: number;
   /** acknowledged records not in the lake */
   ackedLost: string[];
@@ -114,11 +151,15 @@ export interface Ledger {
 export function compareLedger(topic: OffsetMap, lake: { partitions: number[]; offsets: number[] }, acked: Acked[]): Ledger {
   const count: OffsetMap = new Map([...topic].map(([q, flags]) => [q, new Uint8Array(flags.length)]));
   const notInTopic: string[] = [];
+  const stale: string[] = [];
+  let superseded = 0;
   for (let i = 0; i < lake.offsets.length; i++) {
     const q = lake.partitions[i] as number;
     const o = lake.offsets[i] as number;
     const c = count.get(q);
-    if (!c || o >= c.length || topic.get(q)?.[o] !== 1) notInTopic.push(`${q}:${o}`);
+    const flag = topic.get(q)?.[o];
+    if (flag === SUPERSEDED) stale.push(`${q}:${o}`);
+    else if (!c || o >= c.length || flag !== 1) notInTopic.push(`${q}:${o}`);
     else if (c[o]! < 255) c[o]!++;
   }
   const missing: string[] = [];
@@ -129,6 +170,7 @@ export function compareLedger(topic: OffsetMap, lake: { partitions: number[]; of
     const c = count.get(q) as Uint8Array;
     for (let o = 0; o < flags.length; o++) {
       if (flags[o] === 0) gaps.push(`${q}:${o}`);
+      if (flags[o] === SUPERSEDED) superseded++;
       if (flags[o] !== 1) continue;
       good++;
       if (c[o] === 0) missing.push(`${q}:${o}`);
@@ -140,10 +182,10 @@ export function compareLedger(topic: OffsetMap, lake: { partitions: number[]; of
   for (const a of acked) {
     for (let o = a.baseOffset; o < a.baseOffset + a.count; o++) {
       ackedRecords++;
-      if ((count.get(a.partition)?.[o] ?? 0) === 0) ackedLost.push(`${a.partition}:${o}`);
+      if ((count.get(a.partition)?.[o] ?? 0) === 0 && topic.get(a.partition)?.[o] !== SUPERSEDED) ackedLost.push(`${a.partition}:${o}`);
     }
   }
-  return { good, gaps, missing, duplicates, notInTopic, ackedRecords, ackedLost };
+  return { good, gaps, missing, duplicates, notInTopic, superseded, stale, ackedRecords, ackedLost };
 }
 
 /** The `acked` debug lines of a producer log (JSON lines; others are skipped). */
