@@ -192,7 +192,7 @@ async function ledger(upTo: Record<string, number>, producerRestarted: boolean):
   const args = { brokers: cluster.brokers(), topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET, upTo, ackedLog: log };
   // staged first (cheap: the group's offsets), then the lake's manifests count as many rows (cheap), then
   // the one costly read of the topic, staging and the lake, record by record
-  await until('staging holds every record of the ledger', RECOVERY_BOUND_MS, () => stagedUpTo(upTo));
+  await waitStaged('staging holds every record of the ledger', upTo);
   const produced = Object.values(upTo).reduce((a, b) => a + b, 0);
   // (after a producer restart the lake holds fewer rows than records, one per business key: no gate)
   if (!producerRestarted) await until('the lake\'s manifests count every record', RECOVERY_BOUND_MS, async () => {
@@ -213,10 +213,13 @@ async function diagnose(upTo: Record<string, number>): Promise<string> {
   const parts: string[] = [];
   parts.push(`describe: ${await describe().then((d) => JSON.stringify(d), (e: Error) => e.message)}`);
   parts.push(`ends now: ${await offsets().then((o) => JSON.stringify(o), (e: Error) => e.message)}; waited for: ${JSON.stringify(upTo)}`);
+  const committed = await cluster.probe<Record<string, number>>('committed', { brokers: cluster.brokers(), topic: TOPIC }).then((c) => JSON.stringify(c), (e: Error) => e.message);
+  parts.push(`the group's committed offsets: ${committed}`);
   for (const h of ['app-2', 'app-3'] as HostName[]) {
     if (!cluster.isRunning(h)) continue;
-    const j = await cluster.ssh(h, `journalctl -u kafkalake-consumer -o cat --no-pager -n 400 | grep -v '"level":"debug"' | grep -i 'warn\\|error\\|assign\\|rebalanc\\|crash' | tail -n 25`).catch((e: Error) => e.message);
-    parts.push(`${h} consumer:\n${j}`);
+    const state = await cluster.show(h, 'kafkalake-consumer', ['ActiveState', 'NRestarts']).then((x) => JSON.stringify(x), (e: Error) => e.message);
+    const j = await cluster.ssh(h, `journalctl -u kafkalake-consumer -o cat --no-pager -n 2000 | grep -v '"level":"debug"' | grep -i 'warn\\|error\\|assign\\|rebalanc\\|crash\\|join\\|commit\\|stopp' | tail -n 40`).catch((e: Error) => e.message);
+    parts.push(`${h} consumer ${state}:\n${j}`);
   }
   return parts.join('\n');
 }
