@@ -75,8 +75,14 @@ test('three brokers (the cluster benchmark\'s): a topic replicated 3 ways takes 
     t.deepEqual((await admin.describeCluster()).brokers.map((b) => b.nodeId).sort(), [0, 1, 2]);
     const topic = unique('rf3');
     await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    t.true(meta.topics[0]?.partitions.every((p) => p.replicas.length === 3));
+    // every broker learns of the topic a moment after the controller made it (UNKNOWN_TOPIC_OR_PARTITION before)
+    let replicated = false;
+    for (let i = 0; i < 30 && !replicated; i++) {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      replicated = meta?.topics[0]?.partitions.length === 3 && meta.topics[0].partitions.every((p) => p.replicas.length === 3 && p.isr.length === 3);
+      if (!replicated) await new Promise((r) => setTimeout(r, 1000));
+    }
+    t.true(replicated, 'three partitions, each on three replicas in sync');
     await producer.connect();
     const send = async () => (await producer.send({ topic, acks: -1, timeout: 5000, messages: [{ key: 'k', value: 'v' }] }))[0]?.errorCode;
     await stack.handle.stopService('kafka-2');
