@@ -83,6 +83,13 @@ if [ "$(cut -d. -f1 node_modules/.kafkalake-node 2>/dev/null)" != "${NODE_NOW%%.
   node --version >node_modules/.kafkalake-node
   took "native modules rebuilt"
 fi
+# patches/ fixes bugs of packages that are no longer released (kafkajs: patches/README.md); npm install
+# applies them (postinstall), and so does this for a node_modules installed before a patch was added
+if [ -n "$(find patches -newer node_modules/.kafkalake-patches 2>/dev/null)" ] || [ ! -f node_modules/.kafkalake-patches ]; then
+  npx --no-install patch-package >&2 || fail "patch-package could not apply patches/ (see above)"
+  touch node_modules/.kafkalake-patches
+  say "package patches applied (patches/)"
+fi
 started
 npx --no-install tsc -p tsconfig.json || fail "the TypeScript build failed (see above)"
 took "built (tsc)"

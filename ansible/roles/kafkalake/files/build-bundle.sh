@@ -38,7 +38,7 @@ for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
 # Fingerprint of the inputs' contents (node_modules by its lock): skip the tarball when nothing changed,
 # even if a rebuild rewrote the same files.
 # shellcheck disable=SC2086
-fp=$(find $present node_modules/.package-lock.json -type f ! -name '*.test.js' ! -name '*.test.js.map' -print0 \
+fp=$(find $present node_modules/.package-lock.json patches -type f ! -name '*.test.js' ! -name '*.test.js.map' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 mkdir -p "$(dirname "$OUT")"
 # one packer at a time per bundle path
