@@ -97,6 +97,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   let buffered = 0;
   let closing = false;
   let lastHeartbeat: (() => Promise<void>) | undefined;
+  /** kafkajs' single commit attempt, from the batch payload (known from the first batch on) */
+  let commitOnce: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   let targets: Map<number, number> | undefined; // once: the last offset to stage per partition
 
   let fail: (err: unknown) => void = () => undefined;
@@ -158,6 +160,30 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     finish();
   };
 
+  /**
+   * Commit the group offset of one partition, once. Not kafkajs' consumer.commitOffsets alone: that one
+   * retries every error as often as the consumer's retry.retries (for ever here), a stale generation
+   * included, which only a rejoin can fix; the rejoin waits for eachBatch, and eachBatch for this
+   * partition's lock, held by the flush awaiting the commit: after a broker restart moved the group
+   * coordinator, the consumer could stage nothing more. Staging is the truth and the next object commits
+   * again, so a commit that fails is the caller's to log and leave. From the first batch on, the payload's
+   * commitOffsetsIfNecessary(offsets) makes one attempt; before it, consumer.commitOffsets is bounded by
+   * the session timeout.
+   */
+  const commit = async (p: number, offset: number): Promise<void> => {
+    const once = commitOnce;
+    if (once) return await once({ topics: [{ topic, partitions: [{ partition: p, offset: String(offset) }] }] });
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${c.sessionTimeoutMs} ms`)), c.sessionTimeoutMs);
+    });
+    try {
+      await Promise.race([consumer.commitOffsets([{ topic, partition: p, offset: String(offset) }]), giveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   /** recover the partition's position from S3 and seek there */
   const recover = async (p: number, gen: number) => {
     const st = state(p);
@@ -173,7 +199,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       // the group offset follows staging: a commit that failed after the last PUT (the broker restarting)
       // would otherwise stay behind until the next object, for ever on a quiet partition, and the lag
       // measured from Kafka (the alarm, `kafkalake status`) would count records that are staged
-      await consumer.commitOffsets([{ topic, partition: p, offset: String(pos.staged + 1) }]).catch((err: unknown) => {
+      await commit(p, pos.staged + 1).catch((err: unknown) => {
         log.warn('offset commit of the recovered position failed (the next object commits again)', { partition: p, error: oneLine(err) });
       });
       if (gen !== generation) return;
@@ -225,7 +251,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     stats.objects += dead > 0 ? 2 : 1;
     log.debug('object written', { partition: p, first: b.first, last: b.last, records: good, dead, bytes: r.bytes, ms: Math.round(r.ms) });
     try {
-      await consumer.commitOffsets([{ topic, partition: p, offset: String(b.last + 1) }]);
+      await commit(p, b.last + 1);
     } catch (err) {
       // staging, not the group offset, is the source of truth: the next owner seeks from S3 anyway
       log.warn('offset commit failed (staging is ahead; recovery reads S3)', { partition: p, error: oneLine(err) });
@@ -250,6 +276,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
     lastHeartbeat = heartbeat;
+    commitOnce = (offsets) => payload.commitOffsetsIfNecessary(offsets);
     const p = batch.partition;
     const st = state(p);
     const gen = generation;
@@ -330,6 +357,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   });
   consumer.on(CRASH, (e) => {
     const { error, restart } = e.payload as { error: Error; restart: boolean };
+    commitOnce = undefined; // a restarted run has a group of its own: its first batch brings its commit
     if (restart) log.warn('Kafka consumer failed, restarting', { error: oneLine(error) });
     else fail(new KafkalakeError(`Kafka consumer crashed: ${oneLine(error)}`, { where: `kafka ${config.kafka.brokers.join(',')}`, cause: error }));
   });
