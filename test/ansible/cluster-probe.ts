@@ -5,6 +5,7 @@
 //   node cluster-probe.js staged   '{"brokers":[...],"topic":"t","endpoint":"http://…","bucket":"b"}'
 //   node cluster-probe.js offsets  '{"brokers":[...],"topic":"t"}'            (end offsets)
 //   node cluster-probe.js committed '{"brokers":[...],"topic":"t","groupId":"g"}' (the group's offsets)
+//   node cluster-probe.js stagedThrough '{"topic":"t","endpoint":"http://…","bucket":"b"}' (by object names)
 //   node cluster-probe.js lakeRows '{"endpoint":"http://…","bucket":"b"}'               (rows by the manifests)
 //   node cluster-probe.js ledger   '{…staged's, "ackedLog":"/path/producer.log", "upTo":{"0":123,…}}'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { oneLine } from '../../daemons/lib/errors.js';
-import { ackedFromLog, compareLedger, lakeManifestRows, readLake, readTopic } from '../helpers/ledger.js';
+import { parseKey } from '../../daemons/consumer/naming.js';
+import { ackedFromLog, compareLedger, lakeManifestRows, listKeys, readLake, readTopic } from '../helpers/ledger.js';
 import { endOffsets, missing, readStaged, s3Client } from './pipeline.js';
 
 interface Args {
@@ -161,12 +163,39 @@ async function ledger(a: Args): Promise<LedgerCount> {
   }
 }
 
+/**
+ * partition → the offset below which staging holds every record, from the object names alone (each names
+ * its partition and offset range; a batch's DLQ object shares it): staging is the consumer's truth, the
+ * group offset follows it (a commit that failed is made good by the next object).
+ */
+async function stagedThrough(a: Args): Promise<Record<string, number>> {
+  if (!a.endpoint || !a.bucket) throw new Error('stagedThrough needs endpoint and bucket');
+  const s3 = s3Client(a.endpoint);
+  const ranges = new Map<number, Array<[number, number]>>();
+  for (const prefix of [`staging/${a.topic}/`, `staging/_dlq/${a.topic}/`]) {
+    for (const key of await listKeys(s3, a.bucket, prefix)) {
+      const n = parseKey('staging', key);
+      if (!n || n.topic !== a.topic) continue;
+      const list = ranges.get(n.partition) ?? [];
+      list.push([n.first, n.last]);
+      ranges.set(n.partition, list);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [p, list] of ranges) {
+    let covered = 0;
+    for (const [first, last] of list.sort((x, y) => x[0] - y[0])) if (first <= covered) covered = Math.max(covered, last + 1);
+    out[String(p)] = covered;
+  }
+  return out;
+}
+
 async function lakeRows(a: Args): Promise<number> {
   if (!a.endpoint || !a.bucket) throw new Error('lakeRows needs endpoint and bucket');
   return await lakeManifestRows(s3Client(a.endpoint), a.bucket);
 }
 
-const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, committed, staged, lakeRows, ledger };
+const COMMANDS: Record<string, (a: Args) => Promise<unknown>> = { describe, offsets, committed, stagedThrough, staged, lakeRows, ledger };
 
 const [command = '', json = '{}'] = process.argv.slice(2);
 const fn = COMMANDS[command];

@@ -178,11 +178,11 @@ async function whole(): Promise<Describe | undefined> {
   return d.brokers.length === 3 && d.partitions.length === PARTITIONS && d.partitions.every((p) => !p.offline && p.isr.length === p.replicas.length) ? d : undefined;
 }
 
-/** Staging holds every record below `upTo` (produced before a point in time): the group has committed
- * past it (the consumer commits only what is staged; the ledger reads staging itself afterwards). */
+/** Staging holds every record below `upTo` (produced before a point in time), by its object names (cheap:
+ * LISTs only; the ledger reads staging record by record afterwards). */
 async function stagedUpTo(upTo: Record<string, number>): Promise<Record<string, number> | undefined> {
-  const c = await cluster.probe<Record<string, number>>('committed', { brokers: cluster.brokers(), topic: TOPIC });
-  return Object.entries(upTo).every(([p, o]) => (c[p] ?? -1) >= o) ? c : undefined;
+  const c = await cluster.probe<Record<string, number>>('stagedThrough', { topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET });
+  return Object.entries(upTo).every(([p, o]) => (c[p] ?? 0) >= o) ? c : undefined;
 }
 
 /** The records below `upTo`, acknowledged (the producer's journal), staged and in the lake, once the lake has them all. */
@@ -214,7 +214,8 @@ async function diagnose(upTo: Record<string, number>): Promise<string> {
   parts.push(`describe: ${await describe().then((d) => JSON.stringify(d), (e: Error) => e.message)}`);
   parts.push(`ends now: ${await offsets().then((o) => JSON.stringify(o), (e: Error) => e.message)}; waited for: ${JSON.stringify(upTo)}`);
   const committed = await cluster.probe<Record<string, number>>('committed', { brokers: cluster.brokers(), topic: TOPIC }).then((c) => JSON.stringify(c), (e: Error) => e.message);
-  parts.push(`the group's committed offsets: ${committed}`);
+  const through = await cluster.probe<Record<string, number>>('stagedThrough', { topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET }).then((c) => JSON.stringify(c), (e: Error) => e.message);
+  parts.push(`staged through (object names): ${through}; the group's committed offsets: ${committed}`);
   for (const h of ['app-2', 'app-3'] as HostName[]) {
     if (!cluster.isRunning(h)) continue;
     const state = await cluster.show(h, 'kafkalake-consumer', ['ActiveState', 'NRestarts']).then((x) => JSON.stringify(x), (e: Error) => e.message);
