@@ -32,10 +32,12 @@ Per table, one run (`--kafkalake_action etl`, the default):
 Files are named part-<run>-<nnnnn>.snappy.parquet, <run> being a hash of the input, so a rerun on the
 same input writes the same names; a crash anywhere is repaired by the next run (README, Crash points).
 
-`--kafkalake_action compact` rewrites the partitions (those with a manifest) whose current generation
-holds more than --kafkalake_compact_max_files files, or more than one small file (below
-maxRowsPerFile / 4 rows; an unknown file counts as small), into ceil(rows / maxRowsPerFile) files of a
-new generation, committed and retired the same way; its run id hashes the merged files' keys.
+`--kafkalake_action compact` bin-packs the partitions (those with a manifest) whose current generation
+holds at least two small files (below 3/4 of maxRowsPerFile rows) and either more than
+--kafkalake_compact_max_files files or more than one tiny file (below maxRowsPerFile / 4 rows; an
+unknown file counts as both): the small files are rewritten into files of maxRowsPerFile rows, the full
+ones copied, into a new generation committed and retired the same way (with an unknown file, every file
+is rewritten); its run id hashes the merged files' keys.
 
 Job arguments (Glue passes them as --name value; unknown ones such as --JOB_ID are ignored):
   --kafkalake_root   s3://bucket/ (or file:///dir/ locally): keys below are relative to it
@@ -928,21 +930,34 @@ def manifest_values(ctx, spec):
     return sorted(out, key=lambda v: partition_dir(spec, v))
 
 
+def compaction_plan(max_rows, max_files, p):
+    """A bin-pack, as Iceberg's rewrite_data_files (write.ts' compactionPlan decides the same): None when
+    the partition is not due, else the names of the files to merge. Due: at least two small files (below
+    3/4 of maxRowsPerFile rows) and either more than max_files files or more than one tiny file (below
+    maxRowsPerFile / 4); an unknown file counts as small and tiny. The small files are merged, the full
+    ones copied; with an unknown file (it may hold any key) every file is merged."""
+    if not p.listing:
+        return None
+    small = [n for n in p.known if p.known[n]["rows"] < max_rows * 3 / 4]
+    tiny = [n for n in p.known if p.known[n]["rows"] < max_rows / 4]
+    if len(small) + len(p.unknown) < 2 or (len(p.listing) <= max_files and len(tiny) + len(p.unknown) <= 1):
+        return None
+    return list(p.listing) if p.unknown else small
+
+
 def run_compact(ctx, spec):
-    """Rewrite each partition whose current generation holds more than --kafkalake_compact_max_files files,
-    or more than one small file (below maxRowsPerFile / 4 rows; an unknown file counts as small), into
-    one new generation of ceil(rows / maxRowsPerFile) files."""
+    """Bin-pack each partition that compaction_plan finds due into one new generation: its small files
+    rewritten into files of maxRowsPerFile rows, its full files copied."""
     stats = new_stats(spec)
     ctx.pointers.check_table(spec)
     stats["retiredDeleted"] = expire_retired(ctx, spec)
     retired = read_retired(ctx, spec)
-    small_rows = spec["target"]["maxRowsPerFile"] / 4
     parts = []
     for values in manifest_values(ctx, spec):
         p = Partition(ctx, spec, values, len(parts), retired)
-        small = sum(1 for n in p.listing if n not in p.known or p.known[n]["rows"] < small_rows)
-        if len(p.listing) > ctx.args.kafkalake_compact_max_files or small > 1:
-            p.plan(p.listing)
+        merge = compaction_plan(spec["target"]["maxRowsPerFile"], ctx.args.kafkalake_compact_max_files, p)
+        if merge is not None:
+            p.plan(merge)
             parts.append(p)
     if parts:
         ctx.log(f"{spec['table']}: compacting {len(parts)} partitions")

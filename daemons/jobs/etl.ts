@@ -81,7 +81,7 @@ export function describeCompact(r: CompactReport): string[] {
   const lines = r.tables.map((t) =>
     t.partitions.length === 0
       ? `compact ${t.table}: no partition has too many or too small files${t.retiredDeleted ? ` (${t.retiredDeleted} retired files deleted)` : ''}`
-      : `compact ${t.table}: ${t.partitions.length} partitions compacted (${t.filesRead} files read, ${t.filesWritten} written, ${t.rowsWritten} rows)${t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''}`,
+      : `compact ${t.table}: ${t.partitions.length} partitions compacted (${t.filesRead} files read, ${t.filesCopied} copied, ${t.filesWritten} written, ${t.rowsWritten} rows)${t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''}`,
   );
   return [...lines, `compact: done in ${(r.durationMs / 1000).toFixed(1)} s`];
 }

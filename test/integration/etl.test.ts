@@ -17,7 +17,7 @@ import { createLogger } from '../../daemons/lib/log.js';
 import { createLocalEtl } from '../../daemons/local/etl/executor.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
-import { copyPrefix, currentFiles, duck, lakeScan, manifests, runSparkJob } from './etl-helpers.js';
+import { copyPrefix, currentFiles, duck, lakeScan, manifests, runSparkJob, SPEC_FILE } from './etl-helpers.js';
 import { CSV, csvRecords, nextDay, type Stager, stager, today } from './etl-staging.js';
 
 const run = promisify(execFile);
@@ -256,12 +256,59 @@ test.serial('a replay of every key, new dates, a run killed mid-way and rerun, t
   // it, earlier) and 2021 (the rewritten one and the appended one), all small: those two are compacted,
   // the same in both
   const c = await run(process.execPath, [CLI, 'run', 'compact', '--config', configFile], { timeout: 240_000 });
-  t.regex(c.stdout, /compact stock_market_data: 2 partitions compacted \(4 files read, 2 written, \d+ rows\)/);
+  t.regex(c.stdout, /compact stock_market_data: 2 partitions compacted \(4 files read, 0 copied, 2 written, \d+ rows\)/);
   const sc = await runSparkJob(sparkDir(), JOB, { args: ['--kafkalake_action', 'compact'] });
   t.is(sc.code, 0, sc.stderr);
   const compacted = await localCopy();
   await assertSameLake(t, compacted, sparkDir());
   t.deepEqual(manifests(sparkDir()), manifests(compacted), 'the same manifests after the compaction');
+});
+
+test.serial('bin-pack compaction: the small files are merged, the full ones copied as they are; pyspark agrees', async (t) => {
+  // the stock spec with files of at most 1,000 rows, so one year's rows make full files and small ones
+  const specDir = tmp();
+  const raw = JSON.parse(readFileSync(SPEC_FILE, 'utf8')) as { target: { maxRowsPerFile: number } };
+  raw.target.maxRowsPerFile = 1000;
+  const specFile = path.join(specDir, 'stock_market_data.json');
+  writeFileSync(specFile, JSON.stringify(raw));
+  const a = tmp();
+  const b = tmp();
+  const storeA = dirStore(a);
+  const sa = stager(storeA, TOPIC, { partitions: 6, perObject: 20_000 });
+  const local = createLocalEtl({ store: storeA, specs: loadSpecs(specDir), job: JOB, log: quiet, memoryMb: 512, threads: 2, lockTtlMs: 60_000 });
+  // three ETL runs on 2019 in trade-date order: 2,500 rows (1,000 + 1,000 + 500), then 200, then 200
+  const year = csvRecords()
+    .filter((r) => String(r.date).startsWith('2019'))
+    .sort((x, y) => String(x.date).localeCompare(String(y.date)) || String(x.index).localeCompare(String(y.index)));
+  t.true(year.length >= 2900, `2019 has ${year.length} rows`);
+  for (const batch of [year.slice(0, 2500), year.slice(2500, 2700), year.slice(2700, 2900)]) {
+    await sa.stage(batch);
+    await local.run();
+    await copyPrefix(storeA, b, 'staging/');
+    const s = await runSparkJob(b, JOB, { specFile });
+    t.is(s.code, 0, s.stderr);
+  }
+  const fileRows = (dir: string) => (manifests(dir)['year=2019.json'] as { files: { name: string; rows: number }[] }).files;
+  const before = fileRows(a);
+  t.deepEqual(before.map((f) => f.rows).sort((x, y) => x - y), [200, 200, 500, 1000, 1000]);
+  t.deepEqual(manifests(b), manifests(a), 'the same manifests before the compaction');
+
+  // small: below 750 rows (three files); tiny: below 250 (two): due, though 5 files are not more than 8
+  const c = await local.compact(8);
+  t.like(c.tables[0], { partitions: ['year=2019'], filesRead: 3, filesCopied: 2, filesWritten: 1, rowsWritten: 900 });
+  const sc = await runSparkJob(b, JOB, { specFile, args: ['--kafkalake_action', 'compact'] });
+  t.is(sc.code, 0, sc.stderr);
+  const after = fileRows(a);
+  t.deepEqual(after.map((f) => f.rows).sort((x, y) => x - y), [900, 1000, 1000]);
+  t.deepEqual(
+    after.filter((f) => f.rows === 1000).map((f) => f.name),
+    before.filter((f) => f.rows === 1000).map((f) => f.name),
+    'the full files are the same files, copied into the new generation',
+  );
+  await assertSameLake(t, a, b);
+  t.deepEqual(manifests(b), manifests(a), 'the same manifests after the compaction');
+  // nothing is due any more
+  t.deepEqual((await local.compact(8)).tables[0]?.partitions, []);
 });
 
 test.serial('a second run while one holds the lock is refused in one line; a dead holder on this host is taken over', async (t) => {

@@ -201,13 +201,13 @@ export const schema = {
   },
   compact: {
     cron: {
-      doc: 'when the scheduler compacts the lake: a partition with too many or too small files is rewritten whole into files of the spec’s maxRowsPerFile rows, as a new generation (glue/README.md); empty: never',
+      doc: 'when the scheduler compacts the lake: a partition with too many or too small files has its small files rewritten into files of the spec’s maxRowsPerFile rows and its full ones copied, as a new generation (a bin-pack: glue/README.md); empty: never',
       format: 'cron-or-empty',
       default: '0 */5 * * * *',
       env: 'KAFKALAKE_COMPACT_CRON',
     },
     maxFiles: {
-      doc: 'a partition with more files than this is compacted (so is one with more than one file below maxRowsPerFile / 4 rows)',
+      doc: 'a partition with more files than this, two of them small (below 3/4 of maxRowsPerFile rows), is compacted (so is one with more than one file below maxRowsPerFile / 4 rows)',
       format: 'positive-int',
       default: 8,
       env: 'KAFKALAKE_COMPACT_MAX_FILES',

@@ -229,40 +229,58 @@ export interface CompactStats {
   filesRead: number;
   filesWritten: number;
   rowsWritten: number;
+  /** full files copied as they are into the compacted generation */
+  filesCopied: number;
   retiredDeleted: number;
 }
 
 /**
- * Compaction (glue/README.md): a partition whose current generation holds more than `maxFiles` files or
- * more than one small file (below maxRowsPerFile / 4 rows; a file its manifest does not know counts as
- * small) is rewritten whole into files of maxRowsPerFile rows, as a new generation. It reads every
- * manifest of the table.
+ * Compaction (glue/README.md), a bin-pack as Iceberg's rewrite_data_files: a partition is due when its
+ * current generation holds at least two small files (below 3/4 of maxRowsPerFile rows) and either more
+ * than `maxFiles` files or more than one tiny file (below maxRowsPerFile / 4). Only its small files are
+ * read and rewritten into files of maxRowsPerFile rows; its full files are copied (server-side) into the
+ * new generation. A partition with a file its manifest does not know (a crashed run's) is rewritten
+ * whole: such a file may hold any key. It reads every manifest of the table.
  */
 export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: number }): Promise<CompactStats> {
   const { store, spec } = d;
-  const stats: CompactStats = { partitions: [], filesRead: 0, filesWritten: 0, rowsWritten: 0, retiredDeleted: 0 };
+  const stats: CompactStats = { partitions: [], filesRead: 0, filesWritten: 0, rowsWritten: 0, filesCopied: 0, retiredDeleted: 0 };
   await mkdir(d.dir, { recursive: true });
   stats.retiredDeleted = await expireRetired(d);
   const retired = await readRetired(store, spec);
   const partitions = (await store.list(`_state/lake/${spec.table}/`)).map((o) => manifestValues(spec, o.key)).filter((v) => v !== undefined);
-  const small = spec.target.maxRowsPerFile / 4;
   for (const values of partitions) {
     const p = await partitionState(d, values);
-    // an unknown file counts as a small one (as glue/etl_job.py counts it)
-    const due = p.listed.length > d.maxFiles || p.known.filter((f) => f.rows < small).length + p.unknown.length > 1;
-    if (!due || p.listed.length === 0) continue;
-    const local = p.listed.map((_, i) => path.join(d.dir, `c${stats.partitions.length}-${i}.parquet`));
-    await pool(p.listed, d.concurrency, (f, i) => store.download(f.key, local[i]!));
+    const plan = compactionPlan(spec.target.maxRowsPerFile, d.maxFiles, p.known, p.unknown.length);
+    if (!plan) continue;
+    const merged = p.listed.filter((o) => !plan.kept.some((f) => p.location + f.name === o.key));
+    const local = merged.map((_, i) => path.join(d.dir, `c${stats.partitions.length}-${i}.parquet`));
+    await pool(merged, d.concurrency, (f, i) => store.download(f.key, local[i]!));
     await d.conn.run(rewriteSql(spec, undefined, local));
     await d.conn.run(numberedSql(spec, 'SELECT * FROM rw'));
-    const written = await replaceGeneration({ ...d, run: '' }, p, retired, [], runId(p.listed.map((f) => f.key)), `c${stats.partitions.length}`);
+    const written = await replaceGeneration({ ...d, run: '' }, p, retired, plan.kept, runId(merged.map((f) => f.key)), `c${stats.partitions.length}`);
     stats.partitions.push(label(spec, p.values));
-    stats.filesRead += p.listed.length;
+    stats.filesRead += merged.length;
+    stats.filesCopied += plan.kept.length;
     stats.filesWritten += written.length;
     stats.rowsWritten += written.reduce((n, f) => n + f.rows, 0);
-    d.log.info('compacted', { partition: label(spec, p.values), filesRead: p.listed.length, filesWritten: written.length });
+    d.log.info('compacted', { partition: label(spec, p.values), filesRead: merged.length, filesCopied: plan.kept.length, filesWritten: written.length });
   }
   return stats;
+}
+
+/**
+ * Whether a partition is due for compaction and which of its known files are copied as they are
+ * (glue/etl_job.py's compaction_plan decides the same): undefined when not due.
+ */
+export function compactionPlan(maxRowsPerFile: number, maxFiles: number, known: readonly ManifestFile[], unknown: number): { kept: ManifestFile[] } | undefined {
+  const files = known.length + unknown;
+  if (files === 0) return undefined;
+  const small = known.filter((f) => f.rows < (maxRowsPerFile * 3) / 4).length + unknown;
+  const tiny = known.filter((f) => f.rows < maxRowsPerFile / 4).length + unknown;
+  if (small < 2 || (files <= maxFiles && tiny <= 1)) return undefined;
+  // a file the manifest does not know may hold any key: only a whole rewrite deduplicates it
+  return { kept: unknown > 0 ? [] : known.filter((f) => f.rows >= (maxRowsPerFile * 3) / 4) };
 }
 
 /** Every partition of `batch`: appended or rewritten, then its manifest; the caller expires retired generations before and moves the bookmark after. */
