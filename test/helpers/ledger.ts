@@ -87,16 +87,22 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
  * reader following the pointers reads; retired generations are not the lake), downloaded from the twin.
  */
 /** The lake's rows as its manifests count them (no data file read): a cheap "has the lake caught up". */
-export async function lakeManifestRows(s3: S3Client, bucket: string): Promise<number> {
+/** Every lake partition's current generation, by its manifest (one GET each, no Parquet read). */
+export async function lakeManifests(s3: S3Client, bucket: string): Promise<Array<{ location: string; rows: number; files: number }>> {
   const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
   const store = s3Store(s3, bucket);
-  let rows = 0;
+  const out: Array<{ location: string; rows: number; files: number }> = [];
   for (const o of await store.list(`_state/lake/${spec.table}/`)) {
     const values = manifestValues(spec, o.key);
     const m = values && (await readManifest(store, spec, values));
-    if (m) rows += m.files.reduce((n, f) => n + f.rows, 0);
+    if (m) out.push({ location: m.location, rows: m.files.reduce((n, f) => n + f.rows, 0), files: m.files.length });
   }
-  return rows;
+  return out;
+}
+
+/** The lake's rows by its manifests */
+export async function lakeManifestRows(s3: S3Client, bucket: string): Promise<number> {
+  return (await lakeManifests(s3, bucket)).reduce((n, m) => n + m.rows, 0);
 }
 
 export async function readLake(s3: S3Client, bucket: string, dir: string): Promise<{ files: number; partitions: number[]; offsets: number[]; otherTopic: number }> {

@@ -25,6 +25,10 @@ import { createPipeline, DAEMON_NAMES, type Pipeline, processUsage, sleep } from
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { BENCHMARKS_FILE, machine, writeSection } from '../bench/harness.js';
+import { lakeManifests } from '../helpers/ledger.js';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { loadSpecs } from '../../daemons/lib/etl/spec.js';
+import { nextFire } from '../../daemons/scheduler/times.js';
 import { fitSlope, judge, type Sample, type Verdict } from './analysis.js';
 
 const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--keep] [--write]';
@@ -98,9 +102,20 @@ async function main(): Promise<number> {
     const p = await createPipeline({ stack, bucket: unique('kl-soak').toLowerCase(), dir, rate: o.rate, partitions: o.partitions });
     pipeline = p;
     const etl: number[] = [];
+    const reports = new Map<string, number[]>(); // report → each run's duration, ms
+    let etlSinceCompaction = 0;
+    let etlBetweenCompactions = 0; // the most ETL runs between two compactions
     const workerPeaks = new Map<string, number[]>(); // job kind → each worker's peak RSS, MB
     p.daemons.scheduler.onLine((l) => {
-      if (l.message === 'job succeeded' && l.job === 'etl') etl.push(Number(l.durationMs));
+      if (l.message === 'job succeeded' && l.job === 'etl') {
+        etl.push(Number(l.durationMs));
+        etlSinceCompaction++;
+      }
+      if (l.message === 'job succeeded' && l.job === 'compact') {
+        etlBetweenCompactions = Math.max(etlBetweenCompactions, etlSinceCompaction);
+        etlSinceCompaction = 0;
+      }
+      if (l.message === 'job succeeded' && /^report-/.test(String(l.job))) reports.set(String(l.job), [...(reports.get(String(l.job)) ?? []), Number(l.durationMs)]);
       if (l.message === 'job worker exited' && typeof l.maxRssMb === 'number') {
         const kind = String(l.job).replace(/^report-.*/, 'reports');
         workerPeaks.set(kind, [...(workerPeaks.get(kind) ?? []), l.maxRssMb]);
@@ -110,6 +125,10 @@ async function main(): Promise<number> {
     const services = stack.handle.processes.map((x) => ({ name: x.name, pid: x.pid }));
     const names = [...DAEMON_NAMES, ...services.map((s) => s.name)];
     const samples: Sample[] = [];
+    const aws = createAwsClients(p.config);
+    // files per lake partition (its manifest's current generation), read about once a minute
+    const lakeEvery = Math.max(1, Math.round(60 / o.intervalS));
+    let mostFiles = { files: 0, location: '', atMin: 0, partitions: 0 };
     const t0 = Date.now();
     const end = t0 + o.minutes * 60_000;
     let lastEnds = 0;
@@ -134,6 +153,10 @@ async function main(): Promise<number> {
       lastEnds = ends;
       lastAt = now;
       samples.push({ t: now - t0, usage, lag: total });
+      if (samples.length % lakeEvery === 0) {
+        const lake = await lakeManifests(aws.s3, p.bucket).catch(() => []);
+        for (const m of lake) if (m.files > mostFiles.files) mostFiles = { files: m.files, location: m.location, atMin: (now - t0) / 60_000, partitions: lake.length };
+      }
       out(
         `${f1((now - t0) / 60_000).padStart(5)} min  produced ${rate}/s  lag ${total ?? '?'}  ${DAEMON_NAMES.map((n) => `${n} ${usage[n] ? `${f1(mb(usage[n].rss))} MB ${usage[n].fds} fds` : 'gone'}`).join('  ')}  etl runs ${etl.length}`,
       );
@@ -153,16 +176,38 @@ async function main(): Promise<number> {
     for (const v of verdicts) out(v.line);
     const etlSorted = [...etl].sort((a, b) => a - b);
     const etlLine = `${etl.length} runs succeeded; duration median ${f1((etlSorted[Math.floor(etlSorted.length / 2)] ?? 0) / 1000)} s, max ${f1((etlSorted.at(-1) ?? 0) / 1000)} s; first third mean ${f1(mean(etl.slice(0, Math.ceil(etl.length / 3))) / 1000)} s, last third ${f1(mean(etl.slice(-Math.ceil(etl.length / 3))) / 1000)} s`;
+    // issue 18: the ETL's cost follows the new data, not the lake, and compaction bounds the files
+    const etlRatio = mean(etl.slice(-Math.ceil(etl.length / 3))) / mean(etl.slice(0, Math.ceil(etl.length / 3)));
+    const every = (expr: string) => {
+      const a = nextFire(expr, new Date(Date.UTC(2026, 0, 1)));
+      return nextFire(expr, a).getTime() - a.getTime();
+    };
+    const spec = loadSpecs(path.join(PROJECT_ROOT, 'glue/tables'))[0]!;
+    const filesPerRun = Math.ceil((o.rate * every(p.config.etl.cron)) / 1000 / spec.target.maxRowsPerFile);
+    // the stretch since the last compaction (or the start) counts too
+    etlBetweenCompactions = Math.max(etlBetweenCompactions, etlSinceCompaction);
+    const fileBound = p.config.compact.maxFiles + etlBetweenCompactions * filesPerRun;
+    const filesLine = `at most ${mostFiles.files} files in one partition's current generation (${mostFiles.location || 'none'}, at ${f1(mostFiles.atMin)} min, of ${mostFiles.partitions} partitions; read once a minute), bound ${fileBound} = compact.maxFiles ${p.config.compact.maxFiles} + ${etlBetweenCompactions} ETL runs between two compactions (the most seen, the start and the end included; ETL ${p.config.etl.cron}, compaction ${p.config.compact.cron}) × ${filesPerRun} file a run (ceil(${o.rate} records/s × ${every(p.config.etl.cron) / 1000} s / maxRowsPerFile ${spec.target.maxRowsPerFile}))`;
+    const reportLine = [...reports]
+      .map(([job, xs]) => `${job} ${xs.length} runs, first third mean ${f1(mean(xs.slice(0, Math.ceil(xs.length / 3))) / 1000)} s, last third ${f1(mean(xs.slice(-Math.ceil(xs.length / 3))) / 1000)} s`)
+      .join('; ');
+    const lakeVerdicts: Verdict[] = [
+      { name: 'etl', ok: etl.length >= 3 && etlRatio <= 1.25, why: `ETL run time last third ÷ first third ${f1(etlRatio * 100)} % (target ≤ 125 %)`, line: '' },
+      { name: 'lake files', ok: mostFiles.files <= fileBound, why: `${mostFiles.files} files in a partition, above the bound ${fileBound}`, line: '' },
+    ];
     const lagLine = `slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))} records`;
     const peakLine = [...workerPeaks]
       .map(([kind, xs]) => `${kind} ${xs.length} runs, median ${Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0)} MB, max ${Math.max(...xs)} MB, first third mean ${Math.round(mean(xs.slice(0, Math.ceil(xs.length / 3))))} MB, last third ${Math.round(mean(xs.slice(-Math.ceil(xs.length / 3))))} MB`)
       .join('; ');
-    out(`etl: ${etlLine}`);
+    out(`etl: ${etlLine}; last third ÷ first third ${f1(etlRatio * 100)} % (target ≤ 125 %)`);
+    out(`lake: ${filesLine}`);
+    out(`reports: ${reportLine || 'none ran'}`);
     out(`job workers' peak RSS: ${peakLine || 'none ran'}`);
     out(`lag: ${lagLine}`);
     if (exits.length) out(`daemons died during the run: ${exits.join('; ')}`);
-    const bad = verdicts.filter((v) => !v.ok);
-    const verdict = bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`;
+    const bad = [...verdicts, ...lakeVerdicts].filter((v) => !v.ok);
+    aws.destroy();
+    const verdict = bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded, ETL run time flat, lake files bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`;
     out(verdict);
     if (o.write) {
       const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
@@ -177,7 +222,7 @@ async function main(): Promise<number> {
         ...verdicts.map((v) => v.line),
         '```',
         '',
-        `ETL: ${etlLine}. Lag: ${lagLine}. Each job runs in a worker process of its own (daemons/scheduler/worker.ts); the workers' peak RSS, for information: ${peakLine || 'none ran'}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
+        `ETL: ${etlLine}; last third ÷ first third ${f1(etlRatio * 100)} % (target ≤ 125 %). Lake: ${filesLine}. Saved reports (their duration; each reads the whole table, which grows by the hour's records): ${reportLine || 'none ran'}. Lag: ${lagLine}. Each job runs in a worker process of its own (daemons/scheduler/worker.ts); the workers' peak RSS, for information: ${peakLine || 'none ran'}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
         '',
         `**${verdict}**`,
       ].join('\n');
