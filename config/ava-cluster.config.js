@@ -1,5 +1,5 @@
 // The multi-host test (test/ansible/cluster.test.ts, about 30 minutes: six systemd-nspawn hosts), run on
-// its own (`npm run test:cluster`, not yet part of `npm test`: README says why), so its hosts do not
+// its own after the rest of the suite (`npm test` chains `npm run test:cluster`), so its hosts do not
 // share the 2 cores with the timing-bound tests (chaos, freshness), and theirs not with its faults:
 //   npx ava --config config/ava-cluster.config.js
 // The rest of the ava settings are package.json's "ava" section, which excludes this file.
