@@ -71,6 +71,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2 || fail "npm install failed (see above)"
   # npm install builds the native modules of the packages it installs, not of those already there
   [ "$fresh" = false ] || node --version >node_modules/.kafkalake-node
+  touch node_modules/.kafkalake-patches # npm install applied patches/ (postinstall)
   took "npm packages installed"
 fi
 if [ "$(cut -d. -f1 node_modules/.kafkalake-node 2>/dev/null)" != "${NODE_NOW%%.*}" ]; then
