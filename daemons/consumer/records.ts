@@ -94,10 +94,39 @@ export function toLine(topic: string, partition: number, m: Message, maxBytes: n
   }
   const trimmed = text.trim();
   const body = trimmed.slice(1, -1).trim();
-  if (topic !== lastTopic) {
-    topicJson = JSON.stringify(topic);
-    lastTopic = topic;
-  }
-  const tail = `"_topic":${topicJson},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+  const tail = envelopeTail(env);
   return { ok: true, line: body ? `{${body},${tail}}` : `{${tail}}` };
+}
+
+/** The envelope as a staging line ends with it (without the braces): `"_topic":…,"_key":…`. */
+export function envelopeTail(env: Envelope): string {
+  if (env._topic !== lastTopic) {
+    topicJson = JSON.stringify(env._topic);
+    lastTopic = env._topic;
+  }
+  return `"_topic":${topicJson},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+}
+
+/**
+ * The record's value as it was sent, from its staging line (what the ETL's dead letters keep): the line
+ * without the envelope toLine added (the fields' text byte for byte when toLine kept it); re-serialised without the
+ * envelope fields when toLine re-serialised it; the line itself when it is not a JSON object.
+ */
+export function sentValue(line: string): string {
+  let staged: unknown;
+  try {
+    staged = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (staged === null || typeof staged !== 'object' || Array.isArray(staged)) return line;
+  const obj = staged as Record<string, unknown>;
+  const env = obj as unknown as Envelope;
+  if (typeof env._topic === 'string' && typeof env._partition === 'number' && typeof env._offset === 'number' && typeof env._timestamp === 'string') {
+    const tail = envelopeTail({ _topic: env._topic, _partition: env._partition, _offset: env._offset, _timestamp: env._timestamp, _key: typeof env._key === 'string' ? env._key : null });
+    if (line === `{${tail}}`) return '{}';
+    if (line.endsWith(`,${tail}}`)) return `${line.slice(0, line.length - tail.length - 2)}}`;
+  }
+  const rest = Object.fromEntries(Object.entries(obj).filter(([k]) => !(ENVELOPE as readonly string[]).includes(k)));
+  return JSON.stringify(rest);
 }
