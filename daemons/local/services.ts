@@ -1,5 +1,5 @@
 // The three services of the local stack: how each is configured, started and asked whether it answers.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -176,14 +176,30 @@ export function kafka(s: StackSettings, probe: () => Promise<boolean>, node: Bro
       const opts = jvm(s, dir, name, s.kafkaHeapMb, 'kafka.Kafka', [props]);
       if (s.kraft && !existsSync(path.join(logDirs, 'meta.properties'))) {
         // KRaft storage is formatted once with a fresh cluster id, as `kafka-storage.sh format` does
-        const clusterId = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
-        const fmt = jvm(s, dir, 'kafka-storage', 256, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', props]);
-        execFileSync(fmt.command, fmt.args, { stdio: 'ignore' });
+        const fmt = jvm(s, dir, 'kafka-storage', 256, 'kafka.tools.StorageTool', ['format', '-t', kraftClusterId(), '-c', props]);
+        try {
+          execFileSync(fmt.command, fmt.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        } catch (e) {
+          const out = e as { stdout?: Buffer; stderr?: Buffer };
+          const said = [out.stderr, out.stdout].map((b) => b?.toString() ?? '').join('').trim().split('\n').filter(Boolean).pop() ?? 'no output';
+          throw new KafkalakeError(`formatting KRaft storage in ${logDirs} failed: ${said}`, { where: 'local stack' });
+        }
       }
       return opts;
     },
     probe,
   };
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64, as `kafka-storage.sh random-uuid` prints.
+ * Like Kafka's Uuid.randomUuid(), never one that starts with "-": the storage tool would read it as an option.
+ */
+export function kraftClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function awsTwin(s: StackSettings): Service {

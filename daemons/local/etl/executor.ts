@@ -245,7 +245,7 @@ WHERE trim(l.line) <> ''`);
         return { job, mode: 'local', durationMs: Date.now() - started, tables };
       });
     },
-    /** `kafkalake run compact`: every table's partitions with too many or too small files, each rewritten whole. */
+    /** `kafkalake run compact`: every table's partitions with too many or too small files, bin-packed (write.ts, compactLake). */
     async compact(maxFiles: number): Promise<CompactRunReport> {
       const started = Date.now();
       return withSession(async (conn, dir) => {
