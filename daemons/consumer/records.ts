@@ -4,9 +4,13 @@
 //   message timestamp), _key (the key as a UTF-8 string, or null).
 // The record's text is kept as sent (numbers keep their digits); only a record spread over several lines
 // or one that already has an envelope field is re-serialised (then the envelope's value wins).
+// A byte order mark before the record is dropped (TextDecoder's default, as RFC 8259 lets a parser do).
 // A DLQ line is the envelope plus `reason` (a code below), `detail` and `raw_base64` (null for a tombstone).
 
-export const REASONS = ['tombstone', 'too-large', 'not-utf8', 'not-json', 'not-object'] as const;
+import { jsonShape, MAX_JSON_DEPTH, MAX_JSON_NUMBER_DIGITS } from '../lib/json-shape.js';
+
+// too-deep, long-number and duplicate-key: records the ETL could not read, or not read alike (json-shape.ts)
+export const REASONS = ['tombstone', 'too-large', 'not-utf8', 'not-json', 'not-object', 'too-deep', 'long-number', 'duplicate-key'] as const;
 export type Reason = (typeof REASONS)[number];
 
 export const ENVELOPE = ['_topic', '_partition', '_offset', '_timestamp', '_key'] as const;
@@ -88,6 +92,11 @@ export function toLine(topic: string, partition: number, m: Message, maxBytes: n
     const kind = value === null ? 'JSON null' : Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`;
     return dead(env, 'not-object', `value is ${kind}, not an object`, raw);
   }
+  const shape = jsonShape(text);
+  if (shape.depth > MAX_JSON_DEPTH) return dead(env, 'too-deep', `nested ${shape.depth} levels deep, over the ${MAX_JSON_DEPTH} the ETL's JSON reader takes`, raw);
+  if (shape.digits > MAX_JSON_NUMBER_DIGITS) return dead(env, 'long-number', `a number of ${shape.digits} digits, over the ${MAX_JSON_NUMBER_DIGITS} the ETL's JSON reader takes`, raw);
+  if (shape.loneSurrogate) return dead(env, 'not-json', 'a \\u escape is half of a surrogate pair, alone: no character', raw);
+  if (shape.duplicate !== null) return dead(env, 'duplicate-key', `duplicate key ${JSON.stringify(shape.duplicate)}`, raw);
   const obj = value as Record<string, unknown>;
   if (text.includes('\n') || text.includes('\r') || ENVELOPE.some((k) => Object.hasOwn(obj, k))) {
     return { ok: true, line: JSON.stringify({ ...obj, ...env }) };
