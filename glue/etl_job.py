@@ -290,7 +290,20 @@ def cast_expr(spec, c, raw):
     return F.when(ok, raw.cast(SPARK_TYPES[t]))
 
 
+# the strings Spark's JSON reader reads as a double (allowNonNumericNumbers): no number was sent
+NON_NUMERIC_NUMBERS = ["NaN", "Infinity", "+Infinity", "-Infinity", "+INF", "-INF"]
+
+
+def quoted(col):
+    """A reason's quoted name, as daemons/local/etl/sql.ts quotes it: backslashes and double quotes escaped."""
+    return F.concat(F.lit('"'), F.regexp_replace(F.regexp_replace(col, r"\\", r"\\\\"), '"', r'\\"'), F.lit('"'))
+
+
 def typed_frame(spark, spec, store, objects):
+    """The reasons, first that applies: not a JSON object (Jackson refuses nesting deeper than 1000 and
+    numbers of more than 1000 digits; daemons/lib/json-shape.ts); a duplicate top-level key; then per
+    column, a missing or null field, a string column given a number, true/false, an array or an object
+    (whose text the two executors would render differently), a value that does not match or cast to its type."""
     cols = spec["columns"]
     prefix = spec["source"]["prefix"]
     lines = (
@@ -299,11 +312,20 @@ def typed_frame(spark, spec, store, objects):
         .where(F.trim(F.col("line")) != "")
     )
     fields = [f"r{i}" for i in range(len(cols))]
+    strings = [field_of(c) for c in cols if c["type"] == "string"]
+    # what a string column was given, by probing: a field that reads as that type (partial results per field)
+    probes = {
+        t: F.from_json(F.col("line"), "struct<" + ",".join(f"`{f}`:{t}" for f in strings) + ">").alias(f"probe_{n}")
+        for n, t in enumerate(["double", "boolean", "array<string>", "map<string,string>"])
+    } if strings else {}
     parsed = lines.select(
         "source",
         "line",
         F.from_json(F.col("line"), "map<string,string>").isNotNull().alias("ok_json"),
+        # json_object_keys keeps a key given twice: the first one seen a second time
+        F.expr("element_at(filter(json_object_keys(line), (x, i) -> array_position(json_object_keys(line), x) < i + 1), 1)").alias("dup"),
         F.json_tuple(F.col("line"), *[field_of(c) for c in cols]).alias(*fields),
+        *probes.values(),
     )
     values = [cast_expr(spec, c, F.col(f"r{i}")).alias(f"v{i}") for i, c in enumerate(cols)]
     casted = parsed.select("*", *values)
@@ -311,8 +333,18 @@ def typed_frame(spark, spec, store, objects):
     for i, c in enumerate(cols):
         raw, v = F.col(f"r{i}"), F.col(f"v{i}")
         missing = F.lit(None).cast("string") if c.get("nullable") else F.lit(f'field "{field_of(c)}" is missing or null')
-        reasons.append(F.when(raw.isNull(), missing).when(v.isNull(), F.concat(F.lit(f'field "{field_of(c)}" is not a {c["type"]}: '), F.substring(raw, 1, 64))))
-    reason = F.when(~F.col("ok_json"), F.lit("not a JSON object")).otherwise(F.coalesce(*reasons))
+        reason = F.when(raw.isNull(), missing)
+        if c["type"] == "string":
+            f = field_of(c)
+            number = F.col("probe_0").getField(f).isNotNull() & ~raw.isin(NON_NUMERIC_NUMBERS)
+            other = F.col("probe_1").getField(f).isNotNull() | F.col("probe_2").getField(f).isNotNull() | F.col("probe_3").getField(f).isNotNull()
+            reason = reason.when(number | other, F.lit(f'field "{f}" is not a string'))
+        reasons.append(reason.when(v.isNull(), F.lit(f'field "{field_of(c)}" is not a {c["type"]}')))
+    reason = (
+        F.when(~F.col("ok_json"), F.lit("not a JSON object"))
+        .when(F.col("dup").isNotNull(), F.concat(F.lit("duplicate key "), quoted(F.col("dup"))))
+        .otherwise(F.coalesce(*reasons))
+    )
     return casted.select("source", "line", reason.alias("reason"), *[F.col(f"v{i}").alias(c["name"]) for i, c in enumerate(cols)])
 
 

@@ -1,10 +1,14 @@
-// kafkalake dlq list|show|replay — inspect the dead letters in staging/_dlq/ and re-send them after a fix.
+// kafkalake dlq list|show|replay — inspect the dead letters in staging/_dlq/ (the consumer's and the ETL's)
+// and re-send them after a fix.
 import { type DlqObject, listDlq, readDlq, replayObject } from '../consumer/dlq.js';
+import type { Stage } from '../consumer/naming.js';
 import { createAwsClients } from '../lib/aws.js';
 import { createKafka } from '../lib/kafka.js';
 import { type Command, context, parse, UsageError } from './context.js';
 
-const usage = 'kafkalake dlq list [--topic T] [--json] | show KEY [--json] | replay (KEY... | --all) [--topic T] [--again] [--config FILE]';
+const usage = 'kafkalake dlq list [--topic T] [--stage consumer|etl] [--json] | show KEY [--json] | replay (KEY... | --all) [--topic T] [--stage consumer|etl] [--again] [--config FILE]';
+
+const STAGES: readonly Stage[] = ['consumer', 'etl'];
 
 const preview = (b64: string | null): string => {
   if (b64 === null) return '(null value)';
@@ -19,7 +23,7 @@ export const dlq: Command = {
   async run(args) {
     const { values, positionals } = parse(
       args,
-      { topic: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, again: { type: 'boolean' } },
+      { topic: { type: 'string' }, stage: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, again: { type: 'boolean' } },
       usage,
       true,
     );
@@ -28,6 +32,8 @@ export const dlq: Command = {
       process.stdout.write(`usage: ${usage}\n`);
       return action ? 0 : 2;
     }
+    if (values.stage !== undefined && !STAGES.includes(values.stage as Stage)) throw new UsageError(`--stage ${values.stage}: expected consumer or etl; usage: ${usage}`);
+    const stage = values.stage as Stage | undefined;
     const ctx = context('dlq', values.config, {}, 'stderr');
     const { config } = ctx;
     const aws = createAwsClients(config);
@@ -36,21 +42,22 @@ export const dlq: Command = {
     try {
       switch (action) {
         case 'list': {
-          const objects = await listDlq(d, values.topic);
-          const rows = [];
+          const objects = await listDlq(d, values.topic, stage);
+          const rows: Array<Pick<DlqObject, 'stage' | 'key' | 'topic' | 'partition' | 'first' | 'last' | 'replayed'> & { records: number; reasons: Record<string, number> }> = [];
           for (const o of objects) {
             const letters = await readDlq(d, o.key);
             const reasons: Record<string, number> = {};
             for (const l of letters) reasons[l.reason] = (reasons[l.reason] ?? 0) + 1;
-            rows.push({ key: o.key, topic: o.topic, partition: o.partition, first: o.first, last: o.last, records: letters.length, reasons, replayed: o.replayed });
+            rows.push({ stage: o.stage, key: o.key, topic: o.topic, partition: o.partition, first: o.first, last: o.last, records: letters.length, reasons, replayed: o.replayed });
           }
           if (values.json) out(JSON.stringify(rows));
           else {
             for (const r of rows) {
               const why = Object.entries(r.reasons).map(([k, v]) => `${k}=${v}`).join(',');
-              out(`${r.key}  ${r.records} record(s)  ${why}${r.replayed ? '  (replayed)' : ''}`);
+              out(`${r.stage.padEnd(8)}  ${r.key}  ${r.records} record(s)  ${why}${r.replayed ? '  (replayed)' : ''}`);
             }
-            out(`${rows.length} DLQ object(s), ${rows.reduce((n, r) => n + r.records, 0)} dead letter(s) in s3://${d.bucket}/${d.prefix}/_dlq/`);
+            const of = (s: Stage) => rows.filter((r) => r.stage === s).reduce((n, r) => n + r.records, 0);
+            out(`${rows.length} DLQ object(s), ${rows.reduce((n, r) => n + r.records, 0)} dead letter(s) (consumer ${of('consumer')}, etl ${of('etl')}) in s3://${d.bucket}/${d.prefix}/_dlq/`);
           }
           return 0;
         }
@@ -58,12 +65,12 @@ export const dlq: Command = {
           if (rest.length !== 1) throw new UsageError(`dlq show takes one object key (from dlq list); usage: ${usage}`);
           const letters = await readDlq(d, rest[0] as string);
           if (values.json) for (const l of letters) out(JSON.stringify(l));
-          else for (const l of letters) out(`${l._topic}+${l._partition}+${l._offset}  ${l._timestamp}  key=${l._key ?? 'null'}  ${l.reason}: ${l.detail}  value: ${preview(l.raw_base64)}`);
+          else for (const l of letters) out(`${l.stage}  ${l._topic}+${l._partition}+${l._offset}  ${l._timestamp}  key=${l._key ?? 'null'}  ${l.reason}: ${l.detail}  value: ${preview(l.raw_base64)}`);
           return 0;
         }
         case 'replay': {
           if (!values.all && rest.length === 0) throw new UsageError(`dlq replay needs object keys or --all; usage: ${usage}`);
-          const objects = await listDlq(d, values.topic);
+          const objects = await listDlq(d, values.topic, stage);
           let chosen: DlqObject[] = objects;
           if (!values.all) {
             const missing = rest.filter((k) => !objects.some((o) => o.key === k));

@@ -53,7 +53,8 @@ export interface StatusReport {
   lag: Section<{ total: number; partitions: PartitionLag[] }>;
   freshness: Section<{ newestStaged: string | null; stagedAgeS: number | null; lakeUpdated: string | null; lakeAgeS: number | null }>;
   jobs: Section<JobStatus[]>;
-  dlq: Section<{ objects: number; truncated: boolean }>;
+  /** DLQ objects: both stages', then each stage's */
+  dlq: Section<{ objects: number; truncated: boolean; consumer: number; etl: number }>;
   alarms: Section<{ evaluatedHere: boolean; defined: number; inAlarm: { name: string; reason: string; since: string | null }[] }>;
 }
 
@@ -107,19 +108,22 @@ export async function newestKey(s3: S3Client, bucket: string, prefix: string): P
 }
 
 /** the objects under prefix, at most 10 pages (10,000 objects): beyond that the count says "or more" */
-export async function countObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ objects: number; truncated: boolean }> {
+export async function countObjects(s3: S3Client, bucket: string, prefix: string, kind?: (key: string) => string): Promise<{ objects: number; truncated: boolean; byKind: Record<string, number> }> {
   let objects = 0;
   let pages = 0;
   let truncated = false;
+  const byKind: Record<string, number> = {};
   for await (const r of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
     // not KeyCount: folder markers are no data
-    objects += (r.Contents ?? []).filter((o) => o.Key && !isFolderMarker(o.Key)).length;
+    const keys = (r.Contents ?? []).map((o) => o.Key).filter((k): k is string => k !== undefined && !isFolderMarker(k));
+    objects += keys.length;
+    if (kind) for (const k of keys) byKind[kind(k)] = (byKind[kind(k)] ?? 0) + 1;
     if (++pages === 10 && r.IsTruncated) {
       truncated = true;
       break;
     }
   }
-  return { objects, truncated };
+  return { objects, truncated, byKind };
 }
 
 export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
@@ -207,7 +211,15 @@ export async function gatherStatus(deps: StatusDeps): Promise<StatusReport> {
         });
       })(),
     );
-    const dlq = settle(countObjects(aws.s3, c.aws.bucket, `${staging}/_dlq/${topic}/`));
+    // both stages' dead letters (naming.ts): the ETL's objects end in .etl.jsonl.gz
+    const dlq = settle(
+      countObjects(aws.s3, c.aws.bucket, `${staging}/_dlq/${topic}/`, (k) => (k.endsWith('.etl.jsonl.gz') ? 'etl' : 'consumer')).then((x) => ({
+        objects: x.objects,
+        truncated: x.truncated,
+        consumer: x.byKind.consumer ?? 0,
+        etl: x.byKind.etl ?? 0,
+      })),
+    );
     const alarms = settle(
       (async () => {
         const here = evaluatesAlarms(c);

@@ -20,7 +20,7 @@ function report(cluster: StatusReport['cluster']): StatusReport {
     lag: { ok: true, value: { total: 0, partitions: [] } },
     freshness: { ok: true, value: { newestStaged: null, stagedAgeS: null, lakeUpdated: null, lakeAgeS: null } },
     jobs: { ok: true, value: [] },
-    dlq: { ok: true, value: { objects: 0, truncated: false } },
+    dlq: { ok: true, value: { objects: 0, truncated: false, consumer: 0, etl: 0 } },
     alarms: { ok: true, value: { evaluatedHere: false, defined: 12, inAlarm: [] } },
   };
   r.problems = problemsOf(r);

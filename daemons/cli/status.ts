@@ -57,7 +57,7 @@ export function renderStatus(r: StatusReport): string {
         }),
       ),
     ],
-    ['dlq', section(r.dlq, (x) => [`${num(x.objects)}${x.truncated ? '+' : ''} object${x.objects === 1 ? '' : 's'} in staging/_dlq/${r.topic}/`])],
+    ['dlq', section(r.dlq, (x) => [`${num(x.objects)}${x.truncated ? '+' : ''} object${x.objects === 1 ? '' : 's'} in staging/_dlq/${r.topic}/ (consumer ${num(x.consumer)}, etl ${num(x.etl)})`])],
     [
       'alarms',
       section(r.alarms, (x) =>

@@ -4,9 +4,13 @@
 //   message timestamp), _key (the key as a UTF-8 string, or null).
 // The record's text is kept as sent (numbers keep their digits); only a record spread over several lines
 // or one that already has an envelope field is re-serialised (then the envelope's value wins).
+// A byte order mark before the record is dropped (TextDecoder's default, as RFC 8259 lets a parser do).
 // A DLQ line is the envelope plus `reason` (a code below), `detail` and `raw_base64` (null for a tombstone).
 
-export const REASONS = ['tombstone', 'too-large', 'not-utf8', 'not-json', 'not-object'] as const;
+import { jsonShape, MAX_JSON_DEPTH, MAX_JSON_NUMBER_DIGITS } from '../lib/json-shape.js';
+
+// too-deep, long-number and duplicate-key: records the ETL could not read, or not read alike (json-shape.ts)
+export const REASONS = ['tombstone', 'too-large', 'not-utf8', 'not-json', 'not-object', 'too-deep', 'long-number', 'duplicate-key'] as const;
 export type Reason = (typeof REASONS)[number];
 
 export const ENVELOPE = ['_topic', '_partition', '_offset', '_timestamp', '_key'] as const;
@@ -88,16 +92,50 @@ export function toLine(topic: string, partition: number, m: Message, maxBytes: n
     const kind = value === null ? 'JSON null' : Array.isArray(value) ? 'a JSON array' : `a JSON ${typeof value}`;
     return dead(env, 'not-object', `value is ${kind}, not an object`, raw);
   }
+  const shape = jsonShape(text);
+  if (shape.depth > MAX_JSON_DEPTH) return dead(env, 'too-deep', `nested ${shape.depth} levels deep, over the ${MAX_JSON_DEPTH} the ETL's JSON reader takes`, raw);
+  if (shape.digits > MAX_JSON_NUMBER_DIGITS) return dead(env, 'long-number', `a number of ${shape.digits} digits, over the ${MAX_JSON_NUMBER_DIGITS} the ETL's JSON reader takes`, raw);
+  if (shape.loneSurrogate) return dead(env, 'not-json', 'a \\u escape is half of a surrogate pair, alone: no character', raw);
+  if (shape.duplicate !== null) return dead(env, 'duplicate-key', `duplicate key ${JSON.stringify(shape.duplicate)}`, raw);
   const obj = value as Record<string, unknown>;
   if (text.includes('\n') || text.includes('\r') || ENVELOPE.some((k) => Object.hasOwn(obj, k))) {
     return { ok: true, line: JSON.stringify({ ...obj, ...env }) };
   }
   const trimmed = text.trim();
   const body = trimmed.slice(1, -1).trim();
-  if (topic !== lastTopic) {
-    topicJson = JSON.stringify(topic);
-    lastTopic = topic;
-  }
-  const tail = `"_topic":${topicJson},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+  const tail = envelopeTail(env);
   return { ok: true, line: body ? `{${body},${tail}}` : `{${tail}}` };
+}
+
+/** The envelope as a staging line ends with it (without the braces): `"_topic":…,"_key":…`. */
+export function envelopeTail(env: Envelope): string {
+  if (env._topic !== lastTopic) {
+    topicJson = JSON.stringify(env._topic);
+    lastTopic = env._topic;
+  }
+  return `"_topic":${topicJson},"_partition":${env._partition},"_offset":${env._offset},"_timestamp":"${env._timestamp}","_key":${env._key === null ? 'null' : JSON.stringify(env._key)}`;
+}
+
+/**
+ * The record's value as it was sent, from its staging line (what the ETL's dead letters keep): the line
+ * without the envelope toLine added (the fields' text byte for byte when toLine kept it); re-serialised without the
+ * envelope fields when toLine re-serialised it; the line itself when it is not a JSON object.
+ */
+export function sentValue(line: string): string {
+  let staged: unknown;
+  try {
+    staged = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (staged === null || typeof staged !== 'object' || Array.isArray(staged)) return line;
+  const obj = staged as Record<string, unknown>;
+  const env = obj as unknown as Envelope;
+  if (typeof env._topic === 'string' && typeof env._partition === 'number' && typeof env._offset === 'number' && typeof env._timestamp === 'string') {
+    const tail = envelopeTail({ _topic: env._topic, _partition: env._partition, _offset: env._offset, _timestamp: env._timestamp, _key: typeof env._key === 'string' ? env._key : null });
+    if (line === `{${tail}}`) return '{}';
+    if (line.endsWith(`,${tail}}`)) return `${line.slice(0, line.length - tail.length - 2)}}`;
+  }
+  const rest = Object.fromEntries(Object.entries(obj).filter(([k]) => !(ENVELOPE as readonly string[]).includes(k)));
+  return JSON.stringify(rest);
 }

@@ -52,7 +52,8 @@ export async function newestObject(deps: RecoveryDeps, topic: string, partition:
     let best: ObjectName | undefined;
     for (const k of keys) {
       const n = parseKey(deps.prefix, k);
-      if (n && n.partition === partition && (!best || n.last > best.last)) best = n;
+      // the ETL's dead letters repeat the range of the staging object they came from: not a position
+      if (n && n.stage === 'consumer' && n.partition === partition && (!best || n.last > best.last)) best = n;
     }
     if (best) return best;
   }

@@ -6,7 +6,7 @@ import { KafkalakeError } from '../lib/errors.js';
 import { createGlueRunner, type GlueRunReport } from '../lib/etl/glue-runner.js';
 import { lakePointer } from '../lib/etl/lake-table.js';
 import { loadSpecs } from '../lib/etl/spec.js';
-import { s3Store } from '../lib/etl/store.js';
+import { s3Store, type StoreCalls } from '../lib/etl/store.js';
 import type { Logger } from '../lib/log.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { type CompactRunReport, createLocalEtl, type EtlRunReport } from '../local/etl/executor.js';
@@ -83,7 +83,7 @@ export function describeCompact(r: CompactReport): string[] {
       ? `compact ${t.table}: no partition has too many or too small files${t.retiredDeleted ? ` (${t.retiredDeleted} retired files deleted)` : ''}`
       : `compact ${t.table}: ${t.partitions.length} partitions compacted (${t.filesRead} files read, ${t.filesCopied} copied, ${t.filesWritten} written, ${t.rowsWritten} rows)${t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''}`,
   );
-  return [...lines, `compact: done in ${(r.durationMs / 1000).toFixed(1)} s`];
+  return [...lines, `compact: done in ${(r.durationMs / 1000).toFixed(1)} s (${describeStoreCalls(r.store)})`];
 }
 
 /** The lines `kafkalake run etl` prints. */
@@ -98,5 +98,11 @@ export function describeEtl(r: EtlReport): string[] {
         `${t.partitions.length} partitions: ${t.appended.length} appended, ${t.rewritten.length} rewritten (${t.files} files, ${t.rowsWritten} rows written; ${t.filesRead} files read, ${t.filesCopied} copied${t.filesProbed ? `; the keys of ${t.filesProbed} files probed` : ''})` +
         (t.retiredDeleted ? `; ${t.retiredDeleted} retired files deleted` : ''),
   );
-  return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s`];
+  return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s (${describeStoreCalls(r.store)})`];
+}
+
+/** "S3: 9 LIST 0.41 s, 14 GET 0.12 s, …": the calls a run made and the time spent waiting on them. */
+export function describeStoreCalls(c: StoreCalls): string {
+  const parts = (Object.entries(c) as [keyof StoreCalls, StoreCalls[keyof StoreCalls]][]).filter(([, v]) => v.calls > 0).map(([k, v]) => `${v.calls} ${k.toUpperCase()} ${(v.ms / 1000).toFixed(2)} s`);
+  return `S3: ${parts.join(', ') || 'no calls'}`;
 }

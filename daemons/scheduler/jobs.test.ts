@@ -8,7 +8,7 @@ import test from 'ava';
 import type { RunJob } from '../jobs/table.js';
 import { loadConfig } from '../lib/config/index.js';
 import { createLogger } from '../lib/log.js';
-import { buildJobs, etlChanged, RUNNER_STOP_MARGIN_MS } from './jobs.js';
+import { buildJobs, etlChanged, RUNNER_STOP_MARGIN_MS, summaryOf } from './jobs.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-jobs-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,4 +46,13 @@ test('a report waits for the ETL, not the crawl; the crawl follows only an ETL r
   t.false(etlChanged({ mode: 'local', tables: [] }));
   t.true(etlChanged({ mode: 'aws', state: 'SUCCEEDED' }));
   t.false(etlChanged({ mode: 'aws', state: 'FAILED' }));
+});
+
+test('a summary over 500 characters is cut in its first lines: the last, the run\'s total (time, S3 calls), stays whole', (t) => {
+  const total = 'etl: done in 1.9 s (S3: 9 LIST 0.41 s, 14 GET 0.12 s, 8 PUT 0.20 s)';
+  t.is(summaryOf(['etl t: 3 objects', total]), `etl t: 3 objects; ${total}`);
+  const long = summaryOf([`etl t: ${'x'.repeat(600)}`, total]);
+  t.is(long.length, 500);
+  t.true(long.endsWith(`…; ${total}`));
+  t.true(long.startsWith('etl t: xxx'));
 });

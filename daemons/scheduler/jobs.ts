@@ -32,11 +32,19 @@ export function etlChanged(report: unknown): boolean {
   return (r?.tables ?? []).some((t) => (t.created?.length ?? 0) > 0);
 }
 
+/** A run's lines as one of at most 500 characters; the last (the run's total) is kept whole. */
+export function summaryOf(lines: string[], max = 500): string {
+  const all = lines.join('; ');
+  if (all.length <= max) return all;
+  const last = lines.at(-1) ?? '';
+  return last.length + 4 > max ? all.slice(0, max) : `${all.slice(0, max - last.length - 3)}…; ${last}`;
+}
+
 function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean) {
   const runner: JobRunner = deps.runner ?? ((j, a) => j.run(deps.config, deps.log, a));
   return async (signal: AbortSignal): Promise<JobResult> => {
     const { report, lines } = await runner(runJob, args, signal);
-    return { changed: changed(report), summary: lines.join('; ').slice(0, 500) };
+    return { changed: changed(report), summary: summaryOf(lines) };
   };
 }
 

@@ -175,7 +175,7 @@ async function stagedThrough(a: Args): Promise<Record<string, number>> {
   for (const prefix of [`staging/${a.topic}/`, `staging/_dlq/${a.topic}/`]) {
     for (const key of await listKeys(s3, a.bucket, prefix)) {
       const n = parseKey('staging', key);
-      if (!n || n.topic !== a.topic) continue;
+      if (!n || n.topic !== a.topic || n.stage !== 'consumer') continue;
       const list = ranges.get(n.partition) ?? [];
       list.push([n.first, n.last]);
       ranges.set(n.partition, list);

@@ -25,7 +25,7 @@ const log = createLogger({ daemon: 'bench-reports', level: 'error', stream: proc
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 async function putDlq(c: Readonly<Config>): Promise<void> {
-  const rows = Array.from({ length: 5 }, (_, i) => ({ _topic: 'stock_market_data', _partition: 0, _offset: i, _timestamp: '2026-11-21T00:00:00Z', _key: 'X', reason: i % 2 ? 'not a JSON object' : 'field "close" is not a double: x', raw_base64: 'eA==' }));
+  const rows = Array.from({ length: 5 }, (_, i) => ({ _topic: 'stock_market_data', _partition: 0, _offset: i, _timestamp: '2026-11-21T00:00:00Z', _key: 'X', reason: i % 2 ? 'not a JSON object' : 'field "close" is not a double', raw_base64: 'eA==' }));
   await putStaging(c, rows, { dlq: true });
 }
 

@@ -200,9 +200,9 @@ test('chaos: consumer and scheduler SIGKILLed, broker and ZooKeeper restarted, t
   const { good, gaps, missing, duplicates, notInTopic, ackedRecords, ackedLost } = compareLedger(topic, lake, acked);
   const dlqDeps = { s3: direct.s3, bucket, prefix: p.config.consumer.stagingPrefix };
   const dlqKeys = await listKeys(direct.s3, bucket, `${p.config.consumer.stagingPrefix}/_dlq/`);
-  const strangers = dlqKeys.filter((k) => !parseKey(p.config.consumer.stagingPrefix, k)?.dlq);
+  const strangers = dlqKeys.filter((k) => parseKey(p.config.consumer.stagingPrefix, k)?.stage !== 'consumer');
   const letters = [];
-  for (const o of await listDlq(dlqDeps, p.topic)) letters.push(...(await readDlq(dlqDeps, o.key)));
+  for (const o of await listDlq(dlqDeps, p.topic, 'consumer')) letters.push(...(await readDlq(dlqDeps, o.key)));
   const byPlace = (a: { partition: number; offset: number }, b: { partition: number; offset: number }) => a.partition - b.partition || a.offset - b.offset;
   const dead = letters.map((l) => ({ partition: l._partition, offset: l._offset, reason: l.reason, raw: l.raw_base64 })).sort(byPlace);
   const expected = ctx.injected.map((i: InjectedRecord) => ({ partition: i.partition, offset: i.offset, reason: i.reason, raw: i.raw })).sort(byPlace);

@@ -166,8 +166,9 @@ export async function readStaging(
       }),
     );
     for (const { key, bytes } of bodies) {
-      out.objects++;
       const name = parseKey(prefix, key);
+      if (name?.stage === 'etl') continue; // the ETL's dead letters: not the consumer's staging
+      out.objects++;
       const lines = gunzipSync(bytes).toString('utf8').split('\n').filter(Boolean);
       for (const line of lines) {
         const row = JSON.parse(line) as StagedRow & { reason?: string; raw_base64?: string | null };

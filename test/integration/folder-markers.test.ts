@@ -57,7 +57,7 @@ test('the DLQ listing passes over folder markers', async (t) => {
 
 test('status: the newest staging object and the DLQ count pass over folder markers', async (t) => {
   t.is((await newestKey(aws.s3, bucket, 'staging/t/'))?.key, 'staging/t/dt=2026-01-01/t+0+00000000000000000001+00000000000000000002.jsonl.gz');
-  t.deepEqual(await countObjects(aws.s3, bucket, 'staging/_dlq/t/'), { objects: 1, truncated: false });
+  t.deepEqual(await countObjects(aws.s3, bucket, 'staging/_dlq/t/'), { objects: 1, truncated: false, byKind: {} });
 });
 
 test('the consumer’s recovery passes over folder markers', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { fitSlope, judge, type Sample } from './analysis.js';
+import { fitSlope, judge, listSeconds, type Sample, thirds } from './analysis.js';
 
 const MB = 1048576;
 /** one sample every 10 s for `minutes`, RSS and fds and lag from the functions of the minute */
@@ -45,4 +45,17 @@ test('a spiky flat series over a short run is not a growth: the slope must be 3 
   // the same jumps on a climbing floor over an hour are
   const climbing: Sample[] = Array.from({ length: 360 }, (_, i) => ({ t: (i + 1) * 10_000, usage: { scheduler: { rss: ((spikes[i % spikes.length] ?? 200) + i / 3) * MB, fds: 21 } }, lag: 4000 }));
   t.false(judge('scheduler', climbing, { daemon: true })[0]?.ok);
+});
+
+test('the LIST seconds of an ETL run come from its summary; a summary without them gives none', (t) => {
+  t.is(listSeconds('etl t: 3 objects; etl: done in 1.9 s (S3: 9 LIST 0.41 s, 14 GET 0.12 s)'), 0.41);
+  t.is(listSeconds('etl t: nothing new to merge; etl: done in 0.2 s (S3: 7 LIST 12.50 s)'), 12.5);
+  t.is(listSeconds('etl: done in 1.9 s'), undefined);
+  t.is(listSeconds(undefined), undefined);
+});
+
+test('thirds: the first and last third of a series, and their ratio', (t) => {
+  t.deepEqual(thirds([1, 1, 1, 2, 2, 2, 3, 3, 3]), { first: 1, last: 3, ratio: 3 });
+  t.deepEqual(thirds([2, 9, 4, 2]), { first: 5.5, last: 3, ratio: 3 / 5.5 });
+  t.true(Number.isNaN(thirds([]).ratio));
 });

@@ -101,3 +101,21 @@ export function judge(name: string, samples: Sample[], opts: { daemon?: boolean;
     },
   ];
 }
+
+/**
+ * The seconds an ETL run spent waiting on the object store's LISTs, from its summary ("…(S3: 9 LIST
+ * 0.41 s, …)", daemons/jobs/etl.ts describeStoreCalls); undefined when the summary does not say.
+ */
+export function listSeconds(summary: unknown): number | undefined {
+  const m = typeof summary === 'string' ? / (\d+) LIST (\d+(?:\.\d+)?) s\b/.exec(summary) : null;
+  return m ? Number(m[2]) : undefined;
+}
+
+/** The mean of the first and of the last third of a series (runs in order). */
+export function thirds(xs: number[]): { first: number; last: number; ratio: number } {
+  const n = Math.ceil(xs.length / 3);
+  const mean = (ys: number[]) => (ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
+  const first = mean(xs.slice(0, n));
+  const last = mean(xs.slice(-n));
+  return { first, last, ratio: first > 0 ? last / first : Number.NaN };
+}

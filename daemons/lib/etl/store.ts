@@ -301,3 +301,40 @@ export function dirStore(dir: string): ObjectStore {
   };
   return store;
 }
+
+/** The calls a run made on its store, per kind (list covers prefixes), and the time spent waiting on them. */
+export type StoreCalls = Record<'list' | 'get' | 'put' | 'copy' | 'delete', { calls: number; ms: number }>;
+
+/**
+ * A store that times every call it passes on: what part of a run is the object store's (in the soak,
+ * the AWS twin's LISTs grow with the bucket; S3's do not).
+ */
+export function timedStore(store: ObjectStore): { store: ObjectStore; calls: () => StoreCalls } {
+  const calls: StoreCalls = { list: { calls: 0, ms: 0 }, get: { calls: 0, ms: 0 }, put: { calls: 0, ms: 0 }, copy: { calls: 0, ms: 0 }, delete: { calls: 0, ms: 0 } };
+  const timed =
+    <A extends unknown[], R>(kind: keyof StoreCalls, f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const t0 = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        calls[kind].calls++;
+        calls[kind].ms += performance.now() - t0;
+      }
+    };
+  return {
+    store: {
+      where: (key) => store.where(key),
+      root: store.root,
+      list: timed('list', (p: string, s?: string) => store.list(p, s)),
+      prefixes: timed('list', (p: string, d: string, s?: string) => store.prefixes(p, d, s)),
+      get: timed('get', (k: string) => store.get(k)),
+      download: timed('get', (k: string, f: string) => store.download(k, f)),
+      put: timed('put', (k: string, b: Buffer, o?: PutOptions) => store.put(k, b, o)),
+      upload: timed('put', (k: string, f: string) => store.upload(k, f)),
+      copy: timed('copy', (a: string, b: string) => store.copy(a, b)),
+      delete: timed('delete', (k: string, o?: { ifMatch?: string }) => store.delete(k, o)),
+    },
+    calls: () => structuredClone(calls),
+  };
+}

@@ -17,7 +17,7 @@ import type { TableSpec } from '../../lib/etl/spec.js';
 import { runId } from '../../lib/etl/lake.js';
 import { lazyPointer, manifestPointer, type PartitionPointer } from '../../lib/etl/pointer.js';
 import { acquireLock, type Bookmark, dlqKey, markMerged, readBookmark, unmergedObjects, writeBookmark } from '../../lib/etl/state.js';
-import type { ObjectStore } from '../../lib/etl/store.js';
+import { type ObjectStore, type StoreCalls, timedStore } from '../../lib/etl/store.js';
 import { batchSql, lit, typedSql } from './sql.js';
 import { compactLake, type CompactStats, expireRetired, writeLake } from './write.js';
 
@@ -49,6 +49,8 @@ export interface EtlRunReport {
   mode: 'local';
   durationMs: number;
   tables: TableRunStats[];
+  /** the run's calls on the object store (S3, the twin) and the time waiting on them */
+  store: StoreCalls;
 }
 
 export interface CompactRunReport {
@@ -56,6 +58,7 @@ export interface CompactRunReport {
   mode: 'local';
   durationMs: number;
   tables: Array<{ table: string } & CompactStats>;
+  store: StoreCalls;
 }
 
 export interface LocalEtlDeps {
@@ -105,8 +108,15 @@ async function removeDeadWorkDirs(workDir: string, log: Logger): Promise<void> {
   }
 }
 
+/** The store calls made since `before` (a snapshot of the same counters). */
+function callsSince(now: StoreCalls, before: StoreCalls): StoreCalls {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, { calls: v.calls - before[k as keyof StoreCalls].calls, ms: Math.round(v.ms - before[k as keyof StoreCalls].ms) }])) as StoreCalls;
+}
+
 export function createLocalEtl(deps: LocalEtlDeps) {
-  const { store, job, log } = deps;
+  const { job, log } = deps;
+  const timed = timedStore(deps.store);
+  const store = timed.store;
   const concurrency = deps.concurrency ?? 8;
   const pointerFor = deps.pointerFor ?? (async () => manifestPointer());
 
@@ -238,20 +248,22 @@ WHERE trim(l.line) <> ''`);
   return {
     async run(): Promise<EtlRunReport> {
       const started = Date.now();
+      const before = timed.calls();
       return withSession(async (conn, dir) => {
         const bookmark = await readBookmark(store, job);
         const tables: TableRunStats[] = [];
         for (const spec of deps.specs) tables.push(await runTable(conn, spec, bookmark, dir));
-        return { job, mode: 'local', durationMs: Date.now() - started, tables };
+        return { job, mode: 'local', durationMs: Date.now() - started, tables, store: callsSince(timed.calls(), before) };
       });
     },
     /** `kafkalake run compact`: every table's partitions with too many or too small files, bin-packed (write.ts, compactLake). */
     async compact(maxFiles: number): Promise<CompactRunReport> {
       const started = Date.now();
+      const before = timed.calls();
       return withSession(async (conn, dir) => {
         const tables: CompactRunReport['tables'] = [];
         for (const spec of deps.specs) tables.push({ table: spec.table, ...(await compactLake({ ...lakeDeps(conn, spec, dir), maxFiles })) });
-        return { job, mode: 'local', durationMs: Date.now() - started, tables };
+        return { job, mode: 'local', durationMs: Date.now() - started, tables, store: callsSince(timed.calls(), before) };
       });
     },
   };

@@ -3,6 +3,7 @@
 // the reason), and merges the good rows with a partition's existing rows (dedup on the envelope, then
 // on the business key keeping the latest offset). glue/etl_job.py is the same reading in PySpark.
 import { type ColumnSpec, type ColumnType, fieldOf, type TableSpec } from '../../lib/etl/spec.js';
+import { MAX_JSON_DEPTH, MAX_JSON_NUMBER_DIGITS } from '../../lib/json-shape.js';
 
 export const DUCK_TYPES: Record<ColumnType, string> = {
   string: 'VARCHAR',
@@ -40,31 +41,65 @@ function castExpr(spec: TableSpec, c: ColumnSpec, raw: string): string {
   }
 }
 
-/** raw(source, line) → typed(source, line, reason, <columns>): reason is NULL for a good row. */
+/**
+ * A line Spark's JSON reader (Jackson) would not read: nested deeper than MAX_JSON_DEPTH, or a number of
+ * more than MAX_JSON_NUMBER_DIGITS digits. Only a line longer than both limits can be, so only such a line
+ * is looked at: its strings blanked, then the digits of each number counted and the brackets summed in order.
+ */
+function beyondLimitsSql(line: string): string {
+  const limit = Math.min(MAX_JSON_DEPTH, MAX_JSON_NUMBER_DIGITS);
+  const bare = `regexp_replace(${line}, ${lit('"(?:[^"\\\\]|\\\\.)*"')}, '""', 'g')`;
+  const digits = `list_max(list_transform(regexp_extract_all(${bare}, '[0-9][0-9.eE+-]*'), lambda x: length(regexp_replace(x, '[^0-9]', '', 'g'))))`;
+  // depth: a running sum of +1 ([ {) and -1 (] }); the fold keeps (deepest so far, depth now) in one number
+  const step = `${2 ** 20}::BIGINT`;
+  const moves = `list_transform(string_split(regexp_replace(${bare}, '[^\\[\\]{}]', '', 'g'), ''), lambda c: CASE WHEN c IN ('[', '{') THEN 1::BIGINT ELSE -1::BIGINT END)`;
+  const depth = `list_reduce(${moves}, lambda acc, x: greatest(acc // ${step}, acc % ${step} + x) * ${step} + (acc % ${step} + x), 0::BIGINT) // ${step}`;
+  return `(length(${line}) > ${limit} AND (coalesce(${digits}, 0) > ${MAX_JSON_NUMBER_DIGITS} OR ${depth} > ${MAX_JSON_DEPTH}))`;
+}
+
+/** The first of a JSON object's top-level keys (json_keys keeps duplicates, in order) seen a second time, or NULL. */
+function duplicateKeySql(keys: string): string {
+  return `CASE WHEN len(list_distinct(${keys})) < len(${keys}) THEN list_filter(${keys}, lambda x, i: list_position(${keys}, x) < i)[1] END`;
+}
+
+/** A reason's quoted name, as glue/etl_job.py quotes it: backslashes and double quotes escaped. */
+const quotedSql = (e: string) => `'"' || replace(replace(${e}, '\\', '\\\\'), '"', '\\"') || '"'`;
+
+/**
+ * raw(source, line) → typed(source, line, reason, <columns>): reason is NULL for a good row. The reasons,
+ * first that applies: not a JSON object (or one Spark would not read); a duplicate top-level key; then per
+ * column, a missing or null field, a string column given a number, true/false, an array or an object (whose
+ * text the two executors would render differently), a value that does not match or cast to its type.
+ */
 export function typedSql(spec: TableSpec): string {
   const cols = spec.columns;
   const paths = cols.map((c) => lit(`$.${fieldOf(c)}`)).join(', ');
   const raws = cols.map((_, i) => `f[${i + 1}] AS r${i}`).join(', ');
+  const strings = cols.filter((c) => c.type === 'string');
+  const kinds = strings.length ? `, CASE WHEN ok_json THEN json_type(line, [${strings.map((c) => lit(`$.${fieldOf(c)}`)).join(', ')}]) END AS k` : '';
+  const kindOf = (c: ColumnSpec) => `k[${strings.indexOf(c) + 1}]`;
   const casts = cols.map((c, i) => `${castExpr(spec, c, `r${i}`)} AS v${i}`).join(',\n    ');
   const reasons = cols.map((c, i) => {
     const missing = c.nullable ? 'NULL' : lit(`field "${fieldOf(c)}" is missing or null`);
-    return `CASE WHEN r${i} IS NULL THEN ${missing} WHEN v${i} IS NULL THEN ${lit(`field "${fieldOf(c)}" is not a ${c.type}: `)} || left(r${i}, 64) END`;
+    const notString = c.type === 'string' ? ` WHEN ${kindOf(c)} NOT IN ('VARCHAR', 'NULL') THEN ${lit(`field "${fieldOf(c)}" is not a string`)}` : '';
+    return `CASE WHEN r${i} IS NULL THEN ${missing}${notString} WHEN v${i} IS NULL THEN ${lit(`field "${fieldOf(c)}" is not a ${c.type}`)} END`;
   });
   const out = cols.map((c, i) => `v${i} AS ${ident(c.name)}`).join(', ');
   return `CREATE OR REPLACE TEMP TABLE typed AS
 WITH p AS (
-  SELECT source, line, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok_json FROM raw
+  SELECT source, line, CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' AND NOT ${beyondLimitsSql('line')} ELSE false END AS ok_json FROM raw
 ), f AS (
-  SELECT source, line, ok_json, CASE WHEN ok_json THEN json_extract_string(line, [${paths}]) END AS f FROM p
+  SELECT source, line, ok_json, CASE WHEN ok_json THEN json_extract_string(line, [${paths}]) END AS f,
+    CASE WHEN ok_json THEN json_keys(line) END AS keys${kinds} FROM p
 ), r AS (
-  SELECT source, line, ok_json, ${raws} FROM f
+  SELECT source, line, ok_json, ${duplicateKeySql('keys')} AS dup${strings.length ? ', k' : ''}, ${raws} FROM f
 ), v AS (
   SELECT *,
     ${casts}
   FROM r
 )
 SELECT source, line,
-  CASE WHEN NOT ok_json THEN 'not a JSON object' ELSE coalesce(${reasons.join(', ')}) END AS reason,
+  CASE WHEN NOT ok_json THEN 'not a JSON object' WHEN dup IS NOT NULL THEN 'duplicate key ' || ${quotedSql('dup')} ELSE coalesce(${reasons.join(', ')}) END AS reason,
   ${out}
 FROM v`;
 }
