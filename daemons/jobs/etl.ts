@@ -6,7 +6,7 @@ import { KafkalakeError } from '../lib/errors.js';
 import { createGlueRunner, type GlueRunReport } from '../lib/etl/glue-runner.js';
 import { lakePointer } from '../lib/etl/lake-table.js';
 import { loadSpecs } from '../lib/etl/spec.js';
-import { s3Store, type StoreCalls } from '../lib/etl/store.js';
+import { describeStoreCalls, s3Store } from '../lib/etl/store.js';
 import type { Logger } from '../lib/log.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { type CompactRunReport, createLocalEtl, type EtlRunReport } from '../local/etl/executor.js';
@@ -101,8 +101,3 @@ export function describeEtl(r: EtlReport): string[] {
   return [...lines, `etl: done in ${(r.durationMs / 1000).toFixed(1)} s (${describeStoreCalls(r.store)})`];
 }
 
-/** "S3: 9 LIST 0.41 s, 14 GET 0.12 s, …": the calls a run made and the time spent waiting on them. */
-export function describeStoreCalls(c: StoreCalls): string {
-  const parts = (Object.entries(c) as [keyof StoreCalls, StoreCalls[keyof StoreCalls]][]).filter(([, v]) => v.calls > 0).map(([k, v]) => `${v.calls} ${k.toUpperCase()} ${(v.ms / 1000).toFixed(2)} s`);
-  return `S3: ${parts.join(', ') || 'no calls'}`;
-}

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { describeStoreCalls } from '../../jobs/etl.js';
-import { dirStore, timedStore } from './store.js';
+import { describeStoreCalls, dirStore, timedStore } from './store.js';
 
 test('every call is counted under its kind (prefixes is a list) and answered as the store answers it', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-timed-'));

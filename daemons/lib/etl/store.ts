@@ -338,3 +338,9 @@ export function timedStore(store: ObjectStore): { store: ObjectStore; calls: () 
     calls: () => structuredClone(calls),
   };
 }
+
+/** "S3: 9 LIST 0.41 s, 14 GET 0.12 s, …": the calls a run made and the time spent waiting on them. */
+export function describeStoreCalls(c: StoreCalls): string {
+  const parts = (Object.entries(c) as [keyof StoreCalls, StoreCalls[keyof StoreCalls]][]).filter(([, v]) => v.calls > 0).map(([k, v]) => `${v.calls} ${k.toUpperCase()} ${(v.ms / 1000).toFixed(2)} s`);
+  return `S3: ${parts.join(', ') || 'no calls'}`;
+}

@@ -54,7 +54,8 @@ function beyondLimitsSql(line: string): string {
   const step = `${2 ** 20}::BIGINT`;
   const moves = `list_transform(string_split(regexp_replace(${bare}, '[^\\[\\]{}]', '', 'g'), ''), lambda c: CASE WHEN c IN ('[', '{') THEN 1::BIGINT ELSE -1::BIGINT END)`;
   const depth = `list_reduce(${moves}, lambda acc, x: greatest(acc // ${step}, acc % ${step} + x) * ${step} + (acc % ${step} + x), 0::BIGINT) // ${step}`;
-  return `(length(${line}) > ${limit} AND (coalesce(${digits}, 0) > ${MAX_JSON_NUMBER_DIGITS} OR ${depth} > ${MAX_JSON_DEPTH}))`;
+  // a CASE, not AND: only its branch is evaluated for the rows it selects, so a short line costs a length
+  return `(CASE WHEN length(${line}) > ${limit} THEN coalesce(${digits}, 0) > ${MAX_JSON_NUMBER_DIGITS} OR ${depth} > ${MAX_JSON_DEPTH} ELSE false END)`;
 }
 
 /** The first of a JSON object's top-level keys (json_keys keeps duplicates, in order) seen a second time, or NULL. */
