@@ -302,7 +302,7 @@ export function dirStore(dir: string): ObjectStore {
   return store;
 }
 
-/** The calls a run made on its store, per kind (list covers prefixes), and the time spent waiting on them. */
+/** The calls a run made on its store, per kind (list covers prefixes), and the time spent waiting on them, summed over the calls. */
 export type StoreCalls = Record<'list' | 'get' | 'put' | 'copy' | 'delete', { calls: number; ms: number }>;
 
 /**
@@ -339,7 +339,11 @@ export function timedStore(store: ObjectStore): { store: ObjectStore; calls: () 
   };
 }
 
-/** "S3: 9 LIST 0.41 s, 14 GET 0.12 s, …": the calls a run made and the time spent waiting on them. */
+/**
+ * "S3: 9 LIST 0.41 s, 14 GET 0.12 s, …": the calls a run made and the time spent waiting on them, summed
+ * over the calls. A run's LISTs follow one another, so theirs is wall time; its GETs and PUTs overlap (up to
+ * its transfer concurrency at once), so theirs can exceed the run's duration.
+ */
 export function describeStoreCalls(c: StoreCalls): string {
   const parts = (Object.entries(c) as [keyof StoreCalls, StoreCalls[keyof StoreCalls]][]).filter(([, v]) => v.calls > 0).map(([k, v]) => `${v.calls} ${k.toUpperCase()} ${(v.ms / 1000).toFixed(2)} s`);
   return `S3: ${parts.join(', ') || 'no calls'}`;
