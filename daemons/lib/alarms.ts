@@ -202,12 +202,19 @@ const breaches = (v: number, d: AlarmDefinition) =>
         ? v < d.threshold
         : v <= d.threshold;
 
-/** CloudWatch's rule for N of N periods, with its treatment of missing data. */
-export function decide(def: AlarmDefinition, values: (number | null)[]): { state: StateValue | undefined; reason: string } {
-  const verdicts = values.map((v) => (v === null ? (def.treatMissingData === 'breaching' ? true : def.treatMissingData === 'notBreaching' ? false : undefined) : breaches(v, def)));
+/**
+ * CloudWatch's rule for N of N periods, with its treatment of missing data. The first `before` periods
+ * began before the alarm existed: missing data treated as breaching is not judged there (the daemon
+ * the alarm watches was not started yet), so such an alarm waits for a period of its own; a value there
+ * is judged as usual, and so is missing data treated as not breaching.
+ */
+export function decide(def: AlarmDefinition, values: (number | null)[], before = 0): { state: StateValue | undefined; reason: string } {
+  const missing = def.treatMissingData === 'breaching' ? true : def.treatMissingData === 'notBreaching' ? false : undefined;
+  const verdicts = values.map((v, i) => (v === null ? (i < before && missing === true ? undefined : missing) : breaches(v, def)));
   const known = verdicts.filter((x): x is boolean => x !== undefined);
   const shown = values.map((v) => (v === null ? '-' : String(Math.round(v * 100) / 100))).join(', ');
-  const text = `${def.metric} ${def.statistic} per period [${shown}] ${def.comparison} ${def.threshold}`;
+  const unjudged = Math.min(before, values.length) > 0 && missing === true ? `; missing data in ${Math.min(before, values.length)} periods before the alarm existed not judged` : '';
+  const text = `${def.metric} ${def.statistic} per period [${shown}] ${def.comparison} ${def.threshold}${unjudged}`;
   if (known.length === 0) return { state: def.treatMissingData === 'ignore' ? undefined : 'INSUFFICIENT_DATA', reason: `no data: ${text}` };
   if (known.every(Boolean)) return { state: 'ALARM', reason: `breached in ${known.length} of ${values.length} periods: ${text}` };
   return { state: 'OK', reason: `not breached: ${text}` };
@@ -239,8 +246,10 @@ export async function evaluateAlarms(cw: CloudWatchClient, defs: AlarmDefinition
       const v = res?.Values?.[i];
       if (v !== undefined) values[idx] = v;
     });
-    const { state, reason } = decide(def, values);
     const cur = current.get(name);
+    const created = cur?.AlarmConfigurationUpdatedTimestamp?.getTime();
+    const before = created === undefined ? 0 : values.filter((_, i) => start.getTime() + i * periodMs < created).length;
+    const { state, reason } = decide(def, values, before);
     const changed = state !== undefined && cur !== undefined && cur.StateValue !== state;
     if (changed) await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: `kafkalake evaluation: ${reason}`.slice(0, 1023) }));
     out.push({ alarm: name, state: state ?? cur?.StateValue ?? 'INSUFFICIENT_DATA', reason, values, changed });

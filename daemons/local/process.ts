@@ -102,23 +102,26 @@ export function tail(file: string, lines = 5): string {
   }
 }
 
-/** Poll probe() until it answers true, the process dies, or the deadline passes. */
+/** Poll probe() until it answers true (a string: why not yet), the process dies, or the deadline passes. */
 export async function waitUntil(
   what: string,
-  probe: () => Promise<boolean>,
+  probe: () => Promise<boolean | string>,
   opts: { timeoutMs: number; proc?: ManagedProcess; intervalMs?: number },
 ): Promise<void> {
   const until = Date.now() + opts.timeoutMs;
   let dead = false;
   void opts.proc?.exited.then(() => (dead = true));
+  let why = '';
   for (;;) {
-    if (await probe()) return;
+    const answer = await probe();
+    if (answer === true) return;
+    if (typeof answer === 'string') why = `; last answer: ${answer}`;
     if (dead && opts.proc) {
       throw new KafkalakeError(`${what} exited while starting; last log lines (${opts.proc.logFile}): ${tail(opts.proc.logFile)}`, { where: what });
     }
     if (Date.now() > until) {
       const log = opts.proc ? `; last log lines (${opts.proc.logFile}): ${tail(opts.proc.logFile)}` : '';
-      throw new KafkalakeError(`${what} did not answer within ${opts.timeoutMs} ms${log}`, { where: what, retriable: true });
+      throw new KafkalakeError(`${what} did not answer within ${opts.timeoutMs} ms${why}${log}`, { where: what, retriable: true });
     }
     await sleep(opts.intervalMs ?? 250);
   }

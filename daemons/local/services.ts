@@ -22,7 +22,8 @@ export interface Service {
   name: ServiceName;
   endpoint: string;
   prepare(): SpawnOptions;
-  probe(): Promise<boolean>;
+  /** true when the service answers; false or a string (why not) when it does not yet */
+  probe(): Promise<boolean | string>;
 }
 
 const java = (): string => (process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
@@ -126,7 +127,7 @@ export interface BrokerNode {
   of: number;
 }
 
-export function kafka(s: StackSettings, probe: () => Promise<boolean>, node: BrokerNode = { id: 0, port: s.kafkaPort, of: 1 }): Service {
+export function kafka(s: StackSettings, probe: () => Promise<boolean | string>, node: BrokerNode = { id: 0, port: s.kafkaPort, of: 1 }): Service {
   const name: ServiceName = node.id === 0 ? 'kafka' : `kafka-${node.id}`;
   const dir = path.join(s.stateDir, name);
   // internal topics replicated as far as the brokers allow; with three or more, a write needs two copies

@@ -33,7 +33,12 @@ export interface StartOptions {
   log?: Logger;
 }
 
-async function kafkaAnswers(broker: string): Promise<boolean> {
+/**
+ * True once the broker answers metadata with its controller; otherwise why not. A partition without a
+ * leader is the cluster's state, not the broker down: kafkajs refuses such a metadata response (it always
+ * asks for every topic), but the broker answered it.
+ */
+async function kafkaAnswers(broker: string): Promise<true | string> {
   const admin = new Kafka({
     clientId: 'kafkalake-probe',
     brokers: [broker],
@@ -45,9 +50,12 @@ async function kafkaAnswers(broker: string): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller !== -1;
-  } catch {
-    return false;
+    return cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller !== -1 ? true : `no controller yet (${cluster.brokers.length} brokers)`;
+  } catch (err) {
+    // kafkajs wraps the broker's error in one KafkaJSNumberOfRetriesExceeded per retrier it went through
+    let e = err as { type?: string; originalError?: unknown } | undefined;
+    while (e?.originalError && e.type !== 'LEADER_NOT_AVAILABLE') e = e.originalError as typeof e;
+    return e?.type === 'LEADER_NOT_AVAILABLE' ? true : oneLine(err);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -75,7 +83,7 @@ export async function startStack(s: StackSettings, opts: StartOptions = {}): Pro
   };
   const dirOf = (p: ManagedProcess) => p.logFile.slice(0, p.logFile.lastIndexOf('/'));
   const startOne = async (svc: Service) => {
-    if (await svc.probe()) {
+    if ((await svc.probe()) === true) {
       opts.log?.info('already answering, reusing it', { service: svc.name, endpoint: svc.endpoint });
       return;
     }
@@ -133,7 +141,7 @@ export async function stackStatus(s: StackSettings): Promise<ServiceStatus[]> {
   return await Promise.all(
     services(s).map(async (svc) => {
       const pid = readPid(`${s.stateDir}/${svc.name}`, svc.name);
-      return { name: svc.name, endpoint: svc.endpoint, answers: await svc.probe(), pid: pid !== undefined && alive(pid) ? pid : undefined };
+      return { name: svc.name, endpoint: svc.endpoint, answers: (await svc.probe()) === true, pid: pid !== undefined && alive(pid) ? pid : undefined };
     }),
   );
 }

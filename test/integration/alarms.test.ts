@@ -131,18 +131,27 @@ test.serial('metrics land in CloudWatch with their names and dimensions; kafkala
   await putAlarms(aws.cloudwatch, defs, cfg);
   const before = (await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix }))).MetricAlarms ?? [];
   t.true(before.every((a) => a.StateValue !== 'ALARM'));
-  const evals = await evaluateAlarms(aws.cloudwatch, defs, cfg);
-  const state = (n: string) => evals.find((e) => e.alarm === `${prefix}${n}`)?.state;
+  const now = new Date();
+  const evals = await evaluateAlarms(aws.cloudwatch, defs, cfg, now);
+  const state = (n: string, e = evals) => e.find((x) => x.alarm === `${prefix}${n}`)?.state;
   const shown = JSON.stringify(evals.map((e) => [e.alarm.slice(prefix.length), e.state, e.values]));
   t.is(state('dlq-records'), 'ALARM', shown);
   t.is(state('consumer-down'), 'OK', `the consumer sent a heartbeat: ${shown}`);
-  t.is(state('scheduler-down'), 'ALARM', `no heartbeat from the scheduler: missing data is breaching: ${shown}`);
+  // every period of the window began before the alarms existed: missing data there is not judged
+  t.is(state('scheduler-down'), 'INSUFFICIENT_DATA', `no heartbeat from the scheduler, but none expected before the alarm existed: ${shown}`);
   t.is(state('etl-failed'), 'OK', 'no failures: missing data is not breaching');
   t.is(state('consumer-lag-high'), 'INSUFFICIENT_DATA');
-  t.is(state('no-records-staged'), 'ALARM', `nothing staged for 10 periods: ${shown}`);
+  t.is(state('no-records-staged'), 'INSUFFICIENT_DATA', shown);
+  // two periods later (nothing more sent): periods of their own, still empty, breach
+  const later = await evaluateAlarms(aws.cloudwatch, defs, cfg, new Date(now.getTime() + 2 * cfg.periodSeconds * 1000));
+  const shownLater = JSON.stringify(later.map((e) => [e.alarm.slice(prefix.length), e.state, e.values]));
+  t.is(state('scheduler-down', later), 'ALARM', `no heartbeat from the scheduler: missing data is breaching: ${shownLater}`);
+  t.is(state('no-records-staged', later), 'ALARM', `nothing staged since the alarm exists: ${shownLater}`);
+  t.is(state('consumer-down', later), 'OK', `the consumer's heartbeat is still in the window: ${shownLater}`);
+  t.is(state('dlq-records', later), 'OK', shownLater);
   // (the twin ignores DescribeAlarms' StateValue filter next to a prefix: filter here)
   const inAlarm = ((await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix }))).MetricAlarms ?? []).filter((a) => a.StateValue === 'ALARM');
-  t.deepEqual(inAlarm.map((a) => a.AlarmName).sort(), [`${prefix}dlq-records`, `${prefix}no-records-staged`, `${prefix}scheduler-down`]);
+  t.deepEqual(inAlarm.map((a) => a.AlarmName).sort(), [`${prefix}no-records-staged`, `${prefix}scheduler-down`]);
   t.regex(inAlarm[0]?.StateReason ?? '', /^kafkalake evaluation: breached/);
   aws.destroy();
 });

@@ -73,6 +73,8 @@ test.serial('a daemon without a heartbeat shows down, its alarm fires on the twi
   const file = stack.configFile({ aws: { bucket }, kafka: { topic }, consumer: { groupId }, metrics: { namespace, flushIntervalMs: 2000 }, monitoring: { periodSeconds: 10, alarmPrefix: prefix } });
   t.is(cli(['bootstrap', '--config', file]).status, 0);
   await heartbeats(namespace, ['scheduler'], topic); // the consumer is dead: no heartbeat
+  // a new alarm judges missing data only in periods that began after it existed: wait one 10 s period
+  await new Promise((r) => setTimeout(r, 11_000));
   const j = cli(['status', '--config', file, '--json']);
   t.is(j.status, 3);
   const r = JSON.parse(j.stdout) as StatusReport;
