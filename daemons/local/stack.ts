@@ -54,7 +54,7 @@ async function kafkaAnswers(broker: string): Promise<true | string> {
   } catch (err) {
     // kafkajs wraps the broker's error in one KafkaJSNumberOfRetriesExceeded per retrier it went through
     let e = err as { type?: string; originalError?: unknown } | undefined;
-    while (e?.originalError && e.type !== 'LEADER_NOT_AVAILABLE') e = e.originalError as typeof e;
+    while (e?.originalError && e.type !== 'LEADER_NOT_AVAILABLE') e = e.originalError;
     return e?.type === 'LEADER_NOT_AVAILABLE' ? true : oneLine(err);
   } finally {
     await admin.disconnect().catch(() => undefined);
