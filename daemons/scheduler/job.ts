@@ -21,6 +21,11 @@ export interface Job {
   dependsOn?: string;
   /** jobs of one group run one at a time (the saved reports share the SQL engine's cache) */
   group?: string;
+  /**
+   * a cron fire while the job still runs: skipped (the default: logged and counted; the next fire comes
+   * anyway), or runOnce: it runs once more as soon as the run ends (several such fires make one run)
+   */
+  misfire?: 'skip' | 'runOnce';
   /** a run still going after this long is aborted (its signal fires) and recorded as timed out */
   timeoutMs: number;
   run(signal: AbortSignal): Promise<JobResult>;

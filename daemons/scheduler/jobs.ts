@@ -63,7 +63,9 @@ export function buildJobs(deps: JobsDeps): Job[] {
   const etl = find('etl');
   // the ETL and the compaction write the lake under one lock: in one group they run one after the other
   // instead of one failing on the lock the other holds
-  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, group: 'lake', timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
+  // a run longer than the interval is followed at once by the next (misfire runOnce), not an interval later:
+  // under load the lake trails by one run, not one run and an interval
+  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, group: 'lake', misfire: 'runOnce', timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
   else log.warn('no etl job in the run table: not scheduled');
   const compact = find('compact');
   if (compact && config.compact.cron) {

@@ -73,6 +73,47 @@ test('a fire while the job still runs is skipped, logged and counted: never two 
   t.is(metrics.counts.get('JobFailure {"Job":"slow"}'), undefined);
 });
 
+test('a runOnce job fired while it runs runs once more right after, not at its next fire: still never two at once', async (t) => {
+  let active = 0;
+  let maxActive = 0;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const metrics = recorder();
+  const history = memoryHistory();
+  const s = createScheduler({
+    jobs: [
+      job('etl', {
+        cron: '* * * * * *',
+        misfire: 'runOnce',
+        run: async () => {
+          starts.push(Date.now());
+          active++;
+          maxActive = Math.max(maxActive, active);
+          await sleep(1600); // two fires land in each run: they make one more run
+          active--;
+          ends.push(Date.now());
+          return { changed: false };
+        },
+      }),
+    ],
+    history,
+    log,
+    metrics,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  await sleep(4500);
+  await s.close();
+  t.is(maxActive, 1);
+  t.true(starts.length >= 2, `runs ${starts.length}`);
+  // the second run starts as the first ends (a cron fire would be up to a second later)
+  t.true(starts[1]! - ends[0]! < 200, `the next run started ${starts[1]! - ends[0]!} ms after the first ended`);
+  t.is(history.current().jobs.etl?.skipped ?? 0, 0);
+  t.is(metrics.counts.get('JobSkipped {"Job":"etl"}'), undefined);
+  t.true((history.current().jobs.etl?.runs ?? []).every((r) => r.reason === 'schedule'));
+});
+
 test('a run past its timeout is aborted and recorded as timed out, even when the job ignores the signal', async (t) => {
   let sawAbort = false;
   const history = memoryHistory();

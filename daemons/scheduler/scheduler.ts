@@ -1,5 +1,6 @@
 // The scheduler core: node-cron fires the jobs; this adds what a data engineer expects of a job
-// scheduler. No overlap (a fire while the job runs is skipped, logged and counted), a timeout per run
+// scheduler. No overlap (a fire while the job runs is skipped, logged and counted; or, for a job whose
+// misfire is runOnce, run once more as soon as the run ends), a timeout per run
 // (the job's AbortSignal fires), retries with backoff for transient errors only (withRetry asks
 // isRetriable), dependencies (a job with no cron runs after its dependency changed something; a job
 // with a cron waits while anything upstream runs), a history of runs in S3, and one catch-up run on
@@ -68,8 +69,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   let hist: History | undefined;
   const running = new Map<string, Promise<void>>();
-  /** jobs fired by a dependency while they ran: each runs once more when it ends */
-  const rerun = new Set<string>();
+  /** jobs fired while they ran (by a dependency, or a runOnce job's cron): each runs once more when it ends, for that reason */
+  const rerun = new Map<string, Reason>();
   const tasks: ScheduledTask[] = [];
   const stopping = new AbortController();
   let saving: Promise<void> = Promise.resolve();
@@ -183,12 +184,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const fire = async (job: Job, reason: Reason): Promise<RunRecord | undefined> => {
     if (closed) return undefined;
     if (running.has(job.name)) {
-      if (reason === 'dependency') {
-        // the upstream changed something this run may not see (an ETL run ended while the crawl it
-        // started last time still runs): run once more when this one ends, or the change waits for the
-        // next upstream change, which may never come once data stops
+      // the upstream changed something this run may not see (an ETL run ended while the crawl it
+      // started last time still runs): run once more when this one ends, or the change waits for the
+      // next upstream change, which may never come once data stops. A runOnce job's cron fire does the
+      // same (the ETL: what arrived during a long run is merged right after it, not an interval later).
+      if (reason === 'dependency' || job.misfire === 'runOnce') {
         if (!rerun.has(job.name)) log.info('job still running; it runs once more when it ends', { job: job.name, reason });
-        rerun.add(job.name);
+        if (!rerun.has(job.name) || reason === 'dependency') rerun.set(job.name, reason);
         return undefined;
       }
       log.warn('job still running, this fire is skipped', { job: job.name, reason });
@@ -231,7 +233,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     } finally {
       running.delete(job.name);
       release();
-      if (rerun.delete(job.name) && !closed) void fire(job, 'dependency');
+      const again = rerun.get(job.name);
+      if (again && rerun.delete(job.name) && !closed) void fire(job, again);
     }
   };
 

@@ -407,7 +407,7 @@ async function oneRun(ctx: BenchContext, stack: TestStack, plan: FreshnessPlan, 
     for (const d of daemons.reverse()) await d.stop(10_000);
     await watch.stop();
     aws.destroy();
-    if (ok) rmSync(work, { recursive: true, force: true });
+    if (ok && !process.env.KAFKALAKE_BENCH_KEEP) rmSync(work, { recursive: true, force: true });
     else ctx.say(`  ${label}: the daemons' logs are in ${work}`);
   }
 }

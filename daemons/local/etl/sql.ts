@@ -76,9 +76,13 @@ export function typedSql(spec: TableSpec): string {
   const cols = spec.columns;
   const paths = cols.map((c) => lit(`$.${fieldOf(c)}`)).join(', ');
   const raws = cols.map((_, i) => `f[${i + 1}] AS r${i}`).join(', ');
-  const strings = cols.filter((c) => c.type === 'string');
-  const kinds = strings.length ? `, CASE WHEN ok_json THEN json_type(line, [${strings.map((c) => lit(`$.${fieldOf(c)}`)).join(', ')}]) END AS k` : '';
-  const kindOf = (c: ColumnSpec) => `k[${strings.indexOf(c) + 1}]`;
+  // the JSON type of every field the spec names (NULL: absent): a string column's must be VARCHAR, and when
+  // the object has as many keys as the spec has fields and each field is there, no key can be duplicated
+  // (the costly check, json_keys' list made distinct, is left for the other objects)
+  const fields = [...new Set(cols.map(fieldOf))];
+  const kinds = `, CASE WHEN ok_json THEN json_type(line, [${fields.map((f) => lit(`$.${f}`)).join(', ')}]) END AS k`;
+  const kindOf = (c: ColumnSpec) => `k[${fields.indexOf(fieldOf(c)) + 1}]`;
+  const dup = `CASE WHEN len(keys) = ${fields.length} AND list_count(k) = ${fields.length} THEN NULL ELSE ${duplicateKeySql('keys')} END`;
   const casts = cols.map((c, i) => `${castExpr(spec, c, `r${i}`)} AS v${i}`).join(',\n    ');
   const reasons = cols.map((c, i) => {
     const missing = c.nullable ? 'NULL' : lit(`field "${fieldOf(c)}" is missing or null`);
@@ -93,7 +97,7 @@ WITH p AS (
   SELECT source, line, ok_json, CASE WHEN ok_json THEN json_extract_string(line, [${paths}]) END AS f,
     CASE WHEN ok_json THEN json_keys(line) END AS keys${kinds} FROM p
 ), r AS (
-  SELECT source, line, ok_json, ${duplicateKeySql('keys')} AS dup${strings.length ? ', k' : ''}, ${raws} FROM f
+  SELECT source, line, ok_json, ${dup} AS dup, k, ${raws} FROM f
 ), v AS (
   SELECT *,
     ${casts}
