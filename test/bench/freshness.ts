@@ -449,7 +449,7 @@ export function freshnessMarkdown(plan: FreshnessPlan, runs: FreshnessRun[], mac
       const longest = Math.max(...rs.flatMap((r) => r.etlMs));
       if (st === 'lake' && p99 > lakeTarget && longest > plan.etlEverySeconds * 1000) {
         reasons.push(
-          `at ${rateName(rate)} the longest ETL run took ${fmt(longest / 1000, 1)} s, more than the ${plan.etlEverySeconds} s between runs: runs follow each other back to back (the scheduler runs one at a time and queues one rerun) and each merges what arrived during the last, so the lake trails by more than one interval; the ETL shares the 2 cores with the producer at full speed, the consumer, the broker and the twin`,
+          `at ${rateName(rate)} the longest ETL run took ${fmt(longest / 1000, 1)} s, more than the ${plan.etlEverySeconds} s between runs: runs follow each other back to back (the scheduler runs one at a time, and a fire during a run starts the next as soon as it ends) and each merges what arrived during the last, so the lake trails by more than one interval; the ETL shares the 2 cores with the producer at full speed, the consumer, the broker and the twin${rate === 0 ? `, and send → staged alone took ${ms(median(rs.map((r) => r.stages.staged.p99)), 0)} ms at p99 there: unlimited, the producer offers more than the 2 cores stage and merge, so the lake's lag grows for as long as it sends` : ''}`,
         );
       } else if (st === 'lake' && p99 > lakeTarget && p99 <= plan.etlEverySeconds * 1000 + longest + median(rs.map((r) => r.stages.staged.p99))) {
         // the worst case: staged just after a run listed, so a whole interval, then one run. When the longest
