@@ -35,7 +35,14 @@ export function createQueryEngine(config: Readonly<Config>, log: Logger): QueryE
           outputPrefix: config.reports.outputPrefix,
           memoryMb: config.reports.memoryMb,
           threads: config.reports.threads,
+          venvDir: resolveFromRoot(config.local.venvDir),
           log: qlog,
         });
-  return { query: (sql, where) => engine.query(sql, where), close: () => aws.destroy() };
+  return {
+    query: (sql, where) => engine.query(sql, where),
+    close: () => {
+      if ('close' in engine) engine.close();
+      aws.destroy();
+    },
+  };
 }

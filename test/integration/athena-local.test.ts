@@ -70,7 +70,7 @@ function failsWith(t: { is: (a: unknown, b: unknown, m?: string) => void; regex:
 }
 
 test.serial('bad SQL, a missing table or column: one line with the error and its line:column', (t) => {
-  failsWith(t, ['query', 'SELECT "index"\nFORM stock_market_data'], /^kafkalake: .*SYNTAX_ERROR: line 2:6: syntax error at or near "stock_market_data"/);
+  failsWith(t, ['query', 'SELECT "index"\nFORM stock_market_data'], /^kafkalake: .*SYNTAX_ERROR: line 2:6: mismatched input 'stock_market_data'/);
   failsWith(t, ['query', 'SELECT * FROM stock_market_dta'], /^kafkalake: .*TABLE_NOT_FOUND: line 1:15: table stock_market_dta does not exist in database kl_q_/);
   failsWith(t, ['query', 'SELECT nosuch FROM stock_market_data'], /^kafkalake: .*COLUMN_OR_TYPE_ERROR: line 1:8: Referenced column "nosuch" not found/);
   failsWith(t, ['query', 'SELECT 1', '--format', 'xml'], /^kafkalake: .*--format must be one of table, csv, json, got "xml"/, 2);
@@ -78,12 +78,13 @@ test.serial('bad SQL, a missing table or column: one line with the error and its
 
 test.serial('read-only: writes, file access, extension loading and settings are refused, nothing is written', (t) => {
   const out = path.join(twin.dir, 'leak.csv');
-  failsWith(t, ['query', `COPY (SELECT 1) TO '${out}'`], /^kafkalake: .*(PERMISSION_DENIED|NOT_SUPPORTED)/);
+  failsWith(t, ['query', `COPY (SELECT 1) TO '${out}'`], /^kafkalake: .*SYNTAX_ERROR: line 1:1: mismatched input 'COPY'/);
   t.false(existsSync(out));
   failsWith(t, ['query', "SELECT * FROM read_csv('/etc/passwd')"], /^kafkalake: .*PERMISSION_DENIED: line 1:15: Cannot access file "\/etc\/passwd"/);
   failsWith(t, ['query', 'CREATE TABLE x AS SELECT 1'], /^kafkalake: .*NOT_SUPPORTED: only queries .* this is a CREATE statement/);
-  failsWith(t, ['query', 'INSTALL httpfs'], /^kafkalake: .*NOT_SUPPORTED: .* this is a LOAD statement/);
-  failsWith(t, ['query', "ATTACH '/tmp/x.duckdb'"], /^kafkalake: .*(NOT_SUPPORTED|PERMISSION_DENIED)/);
+  // DuckDB's own statements are not Athena's: refused by the parser, as Athena refuses them
+  failsWith(t, ['query', 'INSTALL httpfs'], /^kafkalake: .*SYNTAX_ERROR: line 1:1: mismatched input 'INSTALL'/);
+  failsWith(t, ['query', "ATTACH '/tmp/x.duckdb'"], /^kafkalake: .*SYNTAX_ERROR: line 1:\d+: /);
   failsWith(t, ['query', 'SET enable_external_access = true'], /^kafkalake: .*NOT_SUPPORTED: .* this is a SET statement/);
   failsWith(t, ['query', 'SELECT 1; DROP TABLE stock_market_data'], /^kafkalake: .*2 statements: run one query at a time/);
   const ok = cli(['query', 'SELECT count(*) AS n FROM stock_market_data', '--format', 'json']);

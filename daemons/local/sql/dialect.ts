@@ -7,8 +7,8 @@
 //  - time zone: Athena's session zone is UTC                       → SET TimeZone = 'UTC'
 //  - the current database: Athena's QueryExecutionContext         → SET search_path = '<database>'
 //  - the catalog prefix awsdatacatalog.<db>.<table>                → blanked (same length: error positions stay right)
-//  - Trino functions DuckDB lacks or names otherwise               → temporary macros below
-//    (not mapped: date_format/date_parse, whose MySQL-style formats DuckDB cannot take as macro arguments)
+//  - Trino syntax and functions → DuckDB's                         → sqlglot (transpile.py), not a list of ours
+//  - unnamed result columns: _col0, _col1, … as Athena names them  → transpile.py
 //  - Hive column types (Glue) → DuckDB types                       → crawler/types.ts duckType()
 //  - result type names (HUGEINT from sum(bigint) → bigint, ...)   → athenaType()
 
@@ -18,15 +18,6 @@ export const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 export function sessionSettings(database: string): string[] {
   return [`SET integer_division = true`, `SET default_null_order = 'nulls_last'`, `SET TimeZone = 'UTC'`, `SET search_path = ${lit(database)}`];
 }
-
-/** Trino functions, as DuckDB macros (created TEMP in each query session). */
-export const MACROS: string[] = [
-  `CREATE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)`,
-  `CREATE TEMP MACRO to_unixtime(t) AS epoch(t)`,
-  `CREATE TEMP MACRO from_unixtime(n) AS make_timestamp(CAST(round(n * 1000000.0) AS BIGINT))`,
-  `CREATE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)`,
-  `CREATE TEMP MACRO cardinality(x) AS len(x)`,
-];
 
 /** Settings that make the session read-only over what was loaded: applied last, then locked. */
 export const LOCKDOWN: string[] = [

@@ -1,5 +1,5 @@
 // The local Athena: DuckDB runs Athena-dialect SQL over the tables of the (twin's) Glue catalog.
-// Per query: find the tables it reads, resolve their files through the catalog, fill the cache,
+// Per query: sqlglot translates the Trino SQL to DuckDB's (transpiler.ts), find the tables it reads, resolve their files through the catalog, fill the cache,
 // load them into a snapshot database file (reused while nothing changed), open it read-only with
 // external access, extension loading and configuration locked, check the statement is a query,
 // run it, and write the result where Athena would (athena-results/<query-id>.csv).
@@ -14,9 +14,10 @@ import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
 import { type QueryResult, resultCsv } from '../../lib/athena/result.js';
 import type { Logger } from '../../lib/log.js';
 import { buildDatabase } from './build.js';
-import { athenaType, LOCKDOWN, MACROS, referencedTables, rewrite, sessionSettings } from './dialect.js';
+import { athenaType, LOCKDOWN, referencedTables, rewrite, sessionSettings } from './dialect.js';
 import { QueryError, queryError } from './errors.js';
 import { fillCache, resolveSources, snapshotId } from './sources.js';
+import { createTranspiler } from './transpiler.js';
 
 export interface LocalSqlDeps {
   glue: GlueClient;
@@ -29,6 +30,8 @@ export interface LocalSqlDeps {
   log: Logger;
   /** snapshot database files kept in the cache */
   keepSnapshots?: number;
+  /** the Python venv with sqlglot (local.venvDir), which turns the Athena SQL into DuckDB's */
+  venvDir: string;
 }
 
 const VERSION = 'kafkalake-sql-1';
@@ -37,6 +40,7 @@ const ALLOWED = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
 export function createLocalSqlEngine(deps: LocalSqlDeps) {
   const { bucket, database, log } = deps;
   const catalog = glueCatalog(deps.glue, database);
+  const transpiler = createTranspiler({ venvDir: deps.venvDir, log });
 
   async function pruneSnapshots(dir: string, keep: string): Promise<void> {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.duckdb') && f !== path.basename(keep));
@@ -65,7 +69,8 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
 
   async function query(sql: string, where = 'query'): Promise<QueryResult> {
     const t0 = Date.now();
-    const text = rewrite(sql);
+    // the prefix blanked first (same length), so sqlglot's positions are the user's
+    const text = await transpiler.transpile(rewrite(sql), where);
     const open = async () =>
       DuckDBInstance.create(await snapshot(text), {
         access_mode: 'READ_ONLY',
@@ -82,7 +87,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     });
     const conn = await instance.connect();
     try {
-      for (const s of [...sessionSettings(database), ...MACROS, ...LOCKDOWN]) await conn.run(s);
+      for (const s of [...sessionSettings(database), ...LOCKDOWN]) await conn.run(s);
       let prepared;
       try {
         const stmts = await conn.extractStatements(text);
@@ -116,7 +121,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     }
   }
 
-  return { query };
+  return { query, close: () => transpiler.close() };
 }
 
 export type LocalSqlEngine = ReturnType<typeof createLocalSqlEngine>;

@@ -17,7 +17,19 @@ export function errorPosition(message: string, sql: string): { line: number; col
   if (excerpt.endsWith('...')) excerpt = excerpt.slice(0, -3);
   const text = sql.split('\n')[line - 1] ?? '';
   const at = text.indexOf(excerpt);
-  return { line, column: (at >= 0 ? at : 0) + caret + 1 };
+  if (at >= 0) return { line, column: at + caret + 1 };
+  // the excerpt is of the text DuckDB ran, sqlglot's translation (names upper-cased, casts spelled out):
+  // the word at the caret, where the user's text has it once, is the place
+  const word = /^(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")*"|'(?:[^']|'')*')/.exec(excerpt.slice(caret))?.[0];
+  return word ? onlyPlace(sql, word) : undefined;
+}
+
+/** Line and column of the one place `word` stands in `sql` (case-insensitive, as a whole word), if one. */
+function onlyPlace(sql: string, word: string): { line: number; column: number } | undefined {
+  const esc = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const edge = /^[A-Za-z_]/.test(word) ? ['(?<![A-Za-z0-9_"])', '(?![A-Za-z0-9_])'] : ['', ''];
+  const hits = sql.split('\n').flatMap((l, i) => [...l.matchAll(new RegExp(`${edge[0]}${esc}${edge[1]}`, 'gi'))].map((m) => ({ line: i + 1, column: (m.index ?? 0) + 1 })));
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 const KINDS: Array<[RegExp, string]> = [
