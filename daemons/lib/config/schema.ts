@@ -167,7 +167,7 @@ export const schema = {
     },
   },
   etl: {
-    cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
+    cron: { doc: 'when the scheduler runs the ETL job (node-cron, seconds field allowed). A fire while a run is still going runs the ETL once more as soon as that run ends (other jobs skip such a fire and count it)', format: 'cron', default: '*/15 * * * * *', env: 'KAFKALAKE_ETL_CRON' },
     jobName: { doc: 'the Glue job name (aws mode) and bookmark name', format: 'non-empty-string', default: 'kafkalake-etl', env: 'KAFKALAKE_ETL_JOB_NAME' },
     timeoutMs: {
       doc: 'a run still going after this long is reported as failed (in aws mode: and Glue is asked to stop it); 0: local mode 30 minutes, aws mode etl.glueTimeoutMinutes plus 20 minutes (the run’s start-up and its wait for resources, which Glue’s Timeout does not count); in aws mode at least that',
