@@ -84,14 +84,14 @@ export interface FreshnessRun {
   lakeRows: number;
 }
 
-/** `2026-11-22 02:30:00.123+00`, `2026-11-22T02:30:00.123456Z`, … → epoch ms (NaN if not a timestamp). */
+/** `2026-11-22 02:30:00.123 UTC` (Athena's), `2026-11-22 02:30:00.123+00`, `2026-11-22T02:30:00.123456Z`, … → epoch ms (NaN if not a timestamp). */
 export function parseTimestamp(s: string): number {
-  const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(s.trim());
+  const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|UTC|[+-]\d\d(?::?\d\d)?)?$/.exec(s.trim());
   if (!m) return NaN;
   const n = (i: number) => Number(m[i]);
   let t = Date.UTC(n(1), n(2) - 1, n(3), n(4), n(5), n(6), m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0);
   const z = m[8];
-  if (z && z !== 'Z') {
+  if (z && z !== 'Z' && z !== 'UTC') {
     const digits = z.slice(1).replace(':', '');
     t -= (z.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0)) * 60_000;
   }

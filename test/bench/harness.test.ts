@@ -92,6 +92,7 @@ test('the machine description names the tools this machine has', (t) => {
 test('report timestamps as DuckDB and Athena print them', (t) => {
   const ms = Date.parse('2026-11-22T02:30:00.123Z');
   t.is(parseTimestamp('2026-11-22 02:30:00.123+00'), ms);
+  t.is(parseTimestamp('2026-11-22 02:30:00.123 UTC'), ms);
   t.is(parseTimestamp('2026-11-22 02:30:00.123456'), ms);
   t.is(parseTimestamp('2026-11-22T02:30:00.123Z'), ms);
   t.is(parseTimestamp('2026-11-22 04:30:00.123+02:00'), ms);

@@ -17,7 +17,9 @@ import { buildDatabase } from './build.js';
 import { athenaType, LOCKDOWN, referencedTables, rewrite, sessionSettings } from './dialect.js';
 import { QueryError, queryError } from './errors.js';
 import { fillCache, resolveSources, snapshotId } from './sources.js';
+import { answerShow, parseShow } from './show.js';
 import { createTranspiler } from './transpiler.js';
+import { athenaValue } from './values.js';
 
 export interface LocalSqlDeps {
   glue: GlueClient;
@@ -67,8 +69,18 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     return file;
   }
 
+  /** The result written where Athena writes it (athena-results/<query-id>.csv), and returned. */
+  async function result(r: Pick<QueryResult, 'columns' | 'rows'>, t0: number): Promise<QueryResult> {
+    const queryId = randomUUID();
+    const key = `${deps.outputPrefix}${queryId}.csv`;
+    await bucket.put(key, resultCsv(r), 'text/csv');
+    return { queryId, engine: 'duckdb', columns: r.columns, rows: r.rows, outputLocation: bucket.uri(key), durationMs: Date.now() - t0 };
+  }
+
   async function query(sql: string, where = 'query'): Promise<QueryResult> {
     const t0 = Date.now();
+    const show = parseShow(sql);
+    if (show) return result(await answerShow(show, (db) => (db === database ? catalog : glueCatalog(deps.glue, db)), database, where), t0);
     // the prefix blanked first (same length), so sqlglot's positions are the user's
     const text = await transpiler.transpile(rewrite(sql), where);
     const open = async () =>
@@ -110,11 +122,8 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
       const names = reader.columnNames();
       const types = reader.columnTypes();
       const columns = names.map((name, i) => ({ name, type: athenaType(String(types[i])) }));
-      const rows = reader.getRows().map((r) => r.map((v) => (v === null || v === undefined ? null : String(v))));
-      const queryId = randomUUID();
-      const key = `${deps.outputPrefix}${queryId}.csv`;
-      await bucket.put(key, resultCsv({ columns, rows }), 'text/csv');
-      return { queryId, engine: 'duckdb', columns, rows, outputLocation: bucket.uri(key), durationMs: Date.now() - t0 };
+      const rows = reader.getRows().map((r) => r.map((v, i) => athenaValue(v, types[i])));
+      return await result({ columns, rows }, t0);
     } finally {
       conn.closeSync();
       instance.closeSync();

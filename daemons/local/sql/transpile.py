@@ -8,7 +8,8 @@ line on stdout, in order:
 What it adds to sqlglot's transpile (read="trino", write="duckdb"):
   - one statement only;
   - DuckDB-only syntax that sqlglot's Trino reader lets through is refused as Athena refuses it
-    (`::` casts, `SELECT * EXCLUDE/REPLACE`);
+    (`::` casts, `SELECT * EXCLUDE/REPLACE`, DuckDB's statements), and so is a call of a function
+    Trino does not document (trino-functions.txt), though DuckDB may have it (list_sum, strftime);
   - unnamed result columns are named as Athena names them: _col0, _col1, ... by position;
   - the catalog prefix awsdatacatalog is dropped (the local engine has one catalog).
 Errors carry the line and column (1-based) in the user's text.
@@ -16,6 +17,8 @@ Errors carry the line and column (1-based) in the user's text.
 
 import json
 import logging
+import os
+import re
 import sys
 
 import sqlglot
@@ -43,10 +46,41 @@ def position(sql, offset):
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
+def load_functions():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "trino-functions.txt"), encoding="utf-8") as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
+
+
+# Trino's documented functions, and the constructs that read like calls (a type's length, GROUPING)
+TRINO_FUNCTIONS = load_functions() | {"grouping", "row", "array", "rollup", "cube"}
+# a name followed by "(" after these is no call: a table alias's column list, a type's length
+NOT_A_CALL_AFTER = {TokenType.R_PAREN, TokenType.VAR, TokenType.ALIAS, TokenType.STRING, TokenType.DOT}
+CALL_TOKENS = {TokenType.VAR, TokenType.LEFT, TokenType.RIGHT}
+# "[" is Trino's subscript after these, and its array constructor after ARRAY; anywhere else, DuckDB's list
+SUBSCRIPTED = {TokenType.VAR, TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.ARRAY}
+
+
 def check_tokens(sql):
     """DuckDB-only syntax the Trino reader accepts: refused at its token, as Athena's parser would."""
     tokens = sqlglot.tokenize(sql, read=READ)
     for i, tok in enumerate(tokens):
+        after_star = i > 0 and tokens[i - 1].token_type == TokenType.STAR
+        call = tok.token_type in CALL_TOKENS and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN and not after_star
+        if call and (i == 0 or tokens[i - 1].token_type not in NOT_A_CALL_AFTER) and tok.text.lower() not in TRINO_FUNCTIONS:
+            line, col = position(sql, tok.start)
+            raise Refused("FUNCTION_NOT_FOUND", f"Function '{tok.text}' not registered", line, col)
+        if i == 0 and tok.token_type == TokenType.FROM:
+            raise Refused("SYNTAX_ERROR", "mismatched input 'FROM'. Athena's queries begin with SELECT, WITH or VALUES", 1, position(sql, tok.start)[1])
+        if tok.token_type == TokenType.L_BRACE:
+            line, col = position(sql, tok.start)
+            raise Refused("SYNTAX_ERROR", "mismatched input '{'. Athena writes a row as ROW(...) or CAST(ROW(...) AS ROW(...))", line, col)
+        if tok.token_type == TokenType.L_BRACKET and (i == 0 or tokens[i - 1].token_type not in SUBSCRIPTED):
+            line, col = position(sql, tok.start)
+            raise Refused("SYNTAX_ERROR", "mismatched input '['. Athena writes an array as ARRAY[...]", line, col)
+        if tok.text.upper() == "SAMPLE" and i > 0 and tokens[i - 1].token_type == TokenType.USING:
+            line, col = position(sql, tokens[i - 1].start)
+            raise Refused("SYNTAX_ERROR", "mismatched input 'USING'. Athena samples with TABLESAMPLE", line, col)
         if tok.token_type == TokenType.DCOLON:
             line, col = position(sql, tok.start)
             raise Refused("SYNTAX_ERROR", "mismatched input '::'. Athena casts with CAST(x AS type)", line, col)
@@ -92,6 +126,32 @@ def name_columns(tree):
         e.replace(exp.alias_(e.copy(), f"_col{i}", quoted=False))
 
 
+# Trino functions sqlglot 30.31 passes to DuckDB by the Trino name (no such DuckDB function) or with
+# Trino's arguments: what only this layer knows. Each is a case of the conformance suite
+# (test/helpers/sql-conformance.ts); sqlglot's own translation is used everywhere else.
+RENAMED = {"codepoint": "unicode", "hamming_distance": "hamming"}
+
+
+def fill_gaps(node):
+    if isinstance(node, exp.Anonymous) and node.name.lower() in RENAMED:
+        return exp.Anonymous(this=RENAMED[node.name.lower()], expressions=node.expressions)
+    if isinstance(node, exp.Format):
+        # Trino's format() is Java's String.format (%s, %d, %.2f): DuckDB's printf, not its fmt-style format()
+        return exp.Anonymous(this="printf", expressions=[node.this, *node.expressions])
+    if isinstance(node, exp.ArraySlice) and node.args.get("end") is not None:
+        # Trino's slice(array, start, length): sqlglot reads the length as the end
+        start, length = node.args["start"], node.args["end"]
+        node.set("end", exp.Sub(this=exp.Add(this=start.copy(), expression=length.copy()), expression=exp.Literal.number(1)))
+        return node
+    if isinstance(node, exp.RegexpReplace):
+        # Trino's back-references are $1 … $9, DuckDB's \1 … \9
+        rep = node.args.get("replacement")
+        if isinstance(rep, exp.Literal) and rep.is_string and "$" in rep.this:
+            node.set("replacement", exp.Literal.string(re.sub(r"\$(\d)", r"\\\1", rep.this)))
+        return node
+    return node
+
+
 def drop_catalog(tree):
     for t in tree.find_all(exp.Table):
         catalog = t.args.get("catalog")
@@ -108,6 +168,7 @@ def transpile(sql):
     check_statement(tree, sql)
     drop_catalog(tree)
     name_columns(tree)
+    tree = tree.transform(fill_gaps)
     return tree.sql(dialect=WRITE)
 
 
