@@ -9,7 +9,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '../../lib/log.js';
 import { resolveFromRoot } from '../../lib/paths.js';
 import { LOCKDOWN, sessionSettings } from './dialect.js';
-import { createTranspiler } from './transpiler.js';
+import { symlinkSync, mkdirSync, readdirSync } from 'node:fs';
+import { createTranspiler, transpilerPython } from './transpiler.js';
 
 const log = createLogger({ daemon: 'transpiler-test', level: 'error', stream: process.stderr });
 const venvDir = resolveFromRoot('.kafkalake/venv');
@@ -86,4 +87,21 @@ test('a venv without python fails in one line that says what to run', async (t) 
   const none = createTranspiler({ venvDir: path.join(mkdtempSync(path.join(os.tmpdir(), 'kl-novenv-')), 'venv'), log });
   const err = await t.throwsAsync(none.transpile('SELECT 1', 'query'));
   t.regex(err?.message ?? '', /^the SQL transpiler's Python is missing \(.*\/venv\/bin\/python\): run `npm run setup`/);
+});
+
+test('on a host (no venv) the release bundle’s python/sqlglot runs under the system python3', async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'kl-bundle-'));
+  const none = path.join(root, 'no-venv');
+  t.deepEqual(transpilerPython(none, root), { python: path.join(none, 'bin', 'python'), env: {} }, 'no bundle either: the venv is asked for (and its absence reported)');
+  mkdirSync(path.join(root, 'python'));
+  const site = path.join(venvDir, 'lib', readdirSync(path.join(venvDir, 'lib')).find((d) => d.startsWith('python3'))!, 'site-packages', 'sqlglot');
+  symlinkSync(site, path.join(root, 'python', 'sqlglot'));
+  t.deepEqual(transpilerPython(none, root), { python: 'python3', env: { PYTHONPATH: path.join(root, 'python') } });
+  t.deepEqual(transpilerPython(venvDir, root).python, path.join(venvDir, 'bin', 'python'), 'a venv wins');
+  const bundled = createTranspiler({ venvDir: none, log, root });
+  try {
+    t.is(await bundled.transpile('SELECT count(*) FROM t', 'query'), 'SELECT COUNT(*) AS _col0 FROM t');
+  } finally {
+    bundled.close();
+  }
 });

@@ -37,19 +37,32 @@ export interface TranspilerOptions {
   log: Logger;
   /** a worker that has not answered after this long is killed (and the next query starts another) */
   timeoutMs?: number;
+  /** where a release bundle's python/ is (the project root) */
+  root?: string;
+}
+
+/**
+ * The python that runs the worker: set-up's venv (local.venvDir), or on a host the release bundle's
+ * python/sqlglot package run by the system's python3 (ansible/roles/kafkalake/files/build-bundle.sh).
+ */
+export function transpilerPython(venvDir: string, root = PROJECT_ROOT): { python: string; env: Record<string, string> } {
+  const venv = path.join(venvDir, 'bin', 'python');
+  const bundled = path.join(root, 'python');
+  if (!existsSync(venv) && existsSync(path.join(bundled, 'sqlglot'))) return { python: 'python3', env: { PYTHONPATH: bundled } };
+  return { python: venv, env: {} };
 }
 
 export function createTranspiler(opts: TranspilerOptions): Transpiler {
-  const python = path.join(opts.venvDir, 'bin', 'python');
+  const { python, env } = transpilerPython(opts.venvDir, opts.root);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let worker: { proc: ChildProcessWithoutNullStreams; waiting: Map<number, (a: Answer) => void>; ready: Promise<void> } | undefined;
   let nextId = 1;
 
   const start = () => {
-    if (!existsSync(python)) {
+    if (python !== 'python3' && !existsSync(python)) {
       throw new KafkalakeError(`the SQL transpiler's Python is missing (${python}): run \`npm run setup\` (it creates the venv with sqlglot)`, { where: 'local SQL engine' });
     }
-    const proc = spawn(python, [TRANSPILE_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const proc = spawn(python, [TRANSPILE_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' } });
     const waiting = new Map<number, (a: Answer) => void>();
     let stderr = '';
     let ready!: () => void;

@@ -2,7 +2,8 @@
 # Build the kafkalake release bundle on the control node, once for every host:
 #   the compiled daemons (dist/daemons), package.json and the lock, the production node_modules
 #   (a copy of node_modules pruned with `npm prune --omit=dev`, no registry needed), config/, sql/,
-#   glue/ and the producer's dataset (daemons/producer/data).
+#   glue/, the producer's dataset (daemons/producer/data), and local mode's SQL translation (transpile.py and
+#   the sqlglot package it runs, as python/sqlglot).
 # The tarball is reproducible (sorted, fixed owners and times, gzip -n), so an unchanged tree gives the
 # same bytes and the hosts see no change. Prints "changed" or "unchanged" as its last line.
 # Native modules (the optional librdkafka client) are built for one Node.js major: the bundle is refused
@@ -32,13 +33,18 @@ if [ -n "$HOST_NODE" ] && [ -d node_modules/@confluentinc/kafka-javascript/build
   [ "$built_major" = "${HOST_NODE%%.*}" ] || fail "$SRC/node_modules was built with node $built, the hosts run Node.js $HOST_NODE (kafkalake_node_version): its native modules would not load there; rebuild with that major (npm run setup provides Node.js 24 in .kafkalake/node) or set kafkalake_build: true on a control node running it"
 fi
 
-PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data"
+PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data daemons/local/sql/transpile.py daemons/local/sql/trino-functions.txt"
 present=""
 for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
+# local mode's query engine reads Athena SQL through sqlglot (daemons/local/sql/transpiler.ts): its pure-Python
+# package from set-up's venv goes in as python/sqlglot, run by the host's python3 (no venv, no registry there).
+# aws mode does not need it (Athena reads the SQL): without it the bundle is made all the same, and says so.
+SQLGLOT=$(ls -d .kafkalake/venv/lib/python3*/site-packages/sqlglot 2>/dev/null | head -n 1)
+[ -n "$SQLGLOT" ] || printf 'build-bundle: %s\n' "$SRC/.kafkalake/venv has no sqlglot (npm run setup installs it): the hosts can query in aws mode only" >&2
 # Fingerprint of the inputs' contents (node_modules by its lock): skip the tarball when nothing changed,
 # even if a rebuild rewrote the same files.
 # shellcheck disable=SC2086
-fp=$(find $present node_modules/.package-lock.json patches -type f ! -name '*.test.js' ! -name '*.test.js.map' -print0 \
+fp=$(find $present $SQLGLOT node_modules/.package-lock.json patches -type f ! -name '*.test.js' ! -name '*.test.js.map' ! -name '*.pyc' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 mkdir -p "$(dirname "$OUT")"
 # one packer at a time per bundle path
@@ -52,6 +58,11 @@ mkdir "$work/kafkalake"
 # shellcheck disable=SC2086
 tar -cf - --exclude='*.test.js' --exclude='*.test.js.map' $present | tar -C "$work/kafkalake" -xf -
 cp -a node_modules "$work/kafkalake/node_modules"
+if [ -n "$SQLGLOT" ]; then
+  mkdir -p "$work/kafkalake/python"
+  cp -a "$SQLGLOT" "$work/kafkalake/python/sqlglot"
+  find "$work/kafkalake/python" -name __pycache__ -type d -prune -exec rm -rf {} +
+fi
 (cd "$work/kafkalake" && npm prune --omit=dev --no-audit --no-fund --offline --loglevel=error >&2) || fail "npm prune --omit=dev failed"
 # the optional librdkafka client (producer.client=librdkafka) keeps only what runs: its JS, the binding and
 # librdkafka's shared libraries (the bundled C sources and static archives are ~280 MB of build inputs)
