@@ -15,12 +15,12 @@ import { etlBench } from './etl.js';
 import { freshnessBench } from './freshness.js';
 import { type Benchmark, type BenchContext, BENCHMARKS_FILE, failedBody, header, host, readSections, wholeFile, writeSection } from './harness.js';
 import { producerBench } from './producer.js';
-import { reportsBench } from './reports.js';
+import { reportsBench, sqlglotBench } from './reports.js';
 
 /** The sections of BENCHMARKS.md, in the pipeline's order. */
-const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, clusterBench, freshnessBench, etlBench, etlCostBench, reportsBench];
+const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, clusterBench, freshnessBench, etlBench, etlCostBench, reportsBench, sqlglotBench];
 /** The order they run in: the ETL ones first, before the local stack is started (they do not use it). */
-const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'cluster', 'freshness', 'reports'];
+const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'cluster', 'freshness', 'reports', 'sqlglot'];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-write': { type: 'boolean' } } });

@@ -67,9 +67,11 @@ CALL_TOKENS = {TokenType.VAR, TokenType.LEFT, TokenType.RIGHT}
 SUBSCRIPTED = {TokenType.VAR, TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.ARRAY}
 
 
-def check_tokens(sql):
+DIALECT = sqlglot.Dialect.get_or_raise(READ)
+
+
+def check_tokens(sql, tokens):
     """DuckDB-only syntax the Trino reader accepts: refused at its token, as Athena's parser would."""
-    tokens = sqlglot.tokenize(sql, read=READ)
     for i, tok in enumerate(tokens):
         after_star = i > 0 and tokens[i - 1].token_type == TokenType.STAR
         call = tok.token_type in CALL_TOKENS and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN and not after_star
@@ -102,8 +104,8 @@ NOT_TRINO = tuple(getattr(exp, n) for n in ("Pragma", "Copy") if hasattr(exp, n)
 TRINO_COMMANDS = {"SHOW", "EXPLAIN", "DESCRIBE", "DESC", "USE", "SET", "RESET", "CALL", "PREPARE", "EXECUTE", "DEALLOCATE", "GRANT", "REVOKE", "DENY", "COMMENT", "ANALYZE", "MSCK", "UNLOAD", "VACUUM", "OPTIMIZE", "ALTER", "CREATE", "DROP", "INSERT", "DELETE", "UPDATE", "MERGE", "START", "COMMIT", "ROLLBACK", "TRUNCATE"}
 
 
-def check_statement(tree, sql):
-    first = next((t for t in sqlglot.tokenize(sql, read=READ)), None)
+def check_statement(tree, sql, tokens):
+    first = tokens[0] if tokens else None
     word = first.text if first else sql.strip().split(" ")[0]
     known = isinstance(tree, STATEMENTS) and not isinstance(tree, NOT_TRINO)
     if isinstance(tree, exp.Command):
@@ -243,6 +245,10 @@ NUMBERS = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.T
 DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 
 
+# the nodes whose translation depends on a type (typed() below)
+TYPED = (exp.DateAdd, exp.DateSub, exp.ArraySize, exp.Typeof, exp.JSONArrayContains)
+
+
 class Types:
     """What Athena knows of an expression's type: sqlglot's annotation, and each table column's type
     from the Glue catalog (sqlglot cannot resolve columns without qualifying the whole query)."""
@@ -251,6 +257,8 @@ class Types:
         # annotated on a copy: sqlglot's DuckDB writer changes what it writes for typed nodes (it casts
         # approx_percentile of an integer to DOUBLE), and Athena's answer is the untyped translation's
         self.known = {}
+        if not any(isinstance(n, TYPED) or (isinstance(n, (exp.Add, exp.Sub)) and (isinstance(n.expression, exp.Interval) or isinstance(n.this, exp.Interval))) for n in tree.walk()):
+            return  # nothing here depends on a type: the annotation (most of a translation's time) is skipped
         try:
             shadow = annotate_types(tree.copy(), dialect=READ)
             self.known = {id(a): b.type for a, b in zip(tree.walk(), shadow.walk())}
@@ -356,18 +364,20 @@ def drop_catalog(tree):
 
 
 def transpile(sql, schema=None):
-    check_tokens(sql)
-    trees = [t for t in sqlglot.parse(sql, read=READ) if t is not None]
+    # tokenized once: the checks and the parser read the same tokens
+    tokens = DIALECT.tokenize(sql)
+    check_tokens(sql, tokens)
+    trees = [t for t in DIALECT.parser().parse(tokens, sql) if t is not None]
     if len(trees) != 1:
         raise Refused("SYNTAX_ERROR", "no statement" if not trees else f"{len(trees)} statements: run one query at a time")
     tree = trees[0]
-    check_statement(tree, sql)
+    check_statement(tree, sql, tokens)
     drop_catalog(tree)
     name_columns(tree)
     typed(tree, Types(tree, schema))
     hidden_columns(tree, schema)
     tree = tree.transform(fill_gaps)
-    return tree.sql(dialect=WRITE)
+    return tree.sql(dialect=WRITE, copy=False)  # the tree is ours: no copy to write it
 
 
 def answer(req):
