@@ -2,7 +2,7 @@
 // GET routes and three static files need no framework; nothing to keep up to date beside Node). The page
 // (static/) draws with Chart.js, served from node_modules, so it works with no network.
 //   GET /                      the page            GET /api/status   what `kafkalake status --json` prints
-//   GET /assets/<file>         the page's files    GET /api/series   the last hour of metrics
+//   GET /assets/<file>         the page's files    GET /api/series[?partitions=0,1,…]  the last hour of metrics
 //   GET /api/jobs              the job history     GET /api/dlq      the dead letters; /api/dlq/show?key=K one object's
 //   GET /api/reports           the saved reports   GET /api/reports/<name>[?date=YYYY-MM-DD] one report's file
 // Anything else is 404, any method but GET and HEAD 405. A source that fails answers 502 with its one-line
@@ -39,6 +39,8 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
+class BadRequest extends Error {}
+
 export interface ConsoleServerOptions {
   data: ConsoleData;
   log: Logger;
@@ -49,7 +51,11 @@ export interface ConsoleServerOptions {
 export async function startConsoleServer(o: ConsoleServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const api = async (p: string, q: URLSearchParams): Promise<unknown> => {
     if (p === '/api/status') return o.data.status();
-    if (p === '/api/series') return o.data.series();
+    if (p === '/api/series') {
+      const list = q.get('partitions');
+      if (list !== null && !/^\d{1,5}(,\d{1,5}){0,999}$/.test(list)) throw new BadRequest('partitions must be a list of partition numbers: 0,1,2');
+      return o.data.series(list === null ? undefined : list.split(',').map(Number));
+    }
     if (p === '/api/jobs') return o.data.jobs();
     if (p === '/api/dlq') return o.data.dlq();
     if (p === '/api/dlq/show') return o.data.dlqShow(q.get('key') ?? '');
@@ -71,6 +77,7 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<{ ser
         if (value === undefined) return json(res, 404, { error: `no such API: ${url.pathname}` });
         return json(res, 200, value);
       } catch (err) {
+        if (err instanceof BadRequest) return json(res, 400, { error: err.message });
         o.log.warn('console: a source failed', { path: url.pathname, err: oneLine(err) });
         return json(res, 502, { error: oneLine(err) });
       }

@@ -112,6 +112,12 @@ test.serial('the page shows the running pipeline as status --json does, and a sa
     t.false(body.includes(SECRET) || body.includes('AKIAKLCONSOLETEST'), `${p || '/'} sends no credential`);
   }
   t.is((await fetch(`${url}api/nothing`)).status, 404);
+  const bad = await fetch(`${url}api/series?partitions=0;DROP`);
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { error: string }).error, /partitions must be a list of partition numbers/);
+  // the lag per partition, for the partitions Kafka names: 0 and 1 of the world's topic
+  const series = (await (await fetch(`${url}api/series?partitions=0,1`)).json()) as { lag: Array<{ name: string }> };
+  t.deepEqual(series.lag.map((l) => l.name), ['partition 0', 'partition 1']);
   await page.close();
 });
 

@@ -278,13 +278,19 @@ async function part(name, path, render, errorAt) {
   }
 }
 
+/** The partitions the last status' lag named (Kafka's answer), for the lag chart. */
+function partitionsQuery() {
+  const s = window.kafkalakeConsole.status;
+  return s && s.lag.ok && s.lag.value.partitions.length ? `?partitions=${s.lag.value.partitions.map((p) => p.partition).join(',')}` : '';
+}
+
 async function poll() {
   await Promise.all([
     part('status', '/api/status', (s) => {
       window.kafkalakeConsole.status = s;
       renderFlow(s);
     }, (m) => ($('problems').textContent = `status unavailable: ${m}`)),
-    part('series', '/api/series', renderSeries, (m) => {
+    part('series', `/api/series${partitionsQuery()}`, renderSeries, (m) => {
       $('rates-empty').hidden = false;
       $('rates-empty').textContent = `metrics unavailable: ${m}`;
     }),
