@@ -135,3 +135,19 @@ test.serial('an empty bucket: every part says what it lacks, the page never goes
   t.deepEqual(errors, [], 'no console error');
   await page.close();
 });
+
+test.serial('a bad port, a port in use or an address not of this machine: one line each, no stack trace', async (t) => {
+  const bucket = await stack.bucket();
+  const file = stack.configFile({ aws: { bucket } });
+  const bad = cli(['console', '--config', file, '--port', 'http']);
+  t.is(bad.status, 2);
+  t.is(bad.stderr.trim(), 'kafkalake: --port must be a whole number ≥ 0, got "http"');
+  const url = await startConsole(file, consoles);
+  const port = new URL(url).port;
+  const busy = cli(['console', '--config', file, '--port', port]);
+  t.is(busy.status, 2);
+  t.is(busy.stderr.trim(), `kafkalake: port ${port} on 127.0.0.1 is in use: choose another with --port`);
+  const away = cli(['console', '--config', file, '--port', '0', '--host', '192.0.2.1']);
+  t.is(away.status, 2);
+  t.is(away.stderr.trim(), 'kafkalake: cannot listen on 192.0.2.1: not an address of this machine (--host)');
+});
