@@ -83,6 +83,10 @@ test.serial('the page shows the running pipeline as status --json does, and a sa
   t.regex(await text(page, '#jobs'), /etl\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+1\.2 s\s+succeeded/);
   t.true((await text(page, '#dlq')).includes(`staging/_dlq/${topic}/`));
   t.regex(await text(page, '#dlq-reasons'), /consumer\s+not-json\s+2/);
+  // a row opens the object's records, as `kafkalake dlq show` prints them
+  await page.click('#dlq tbody tr.clickable');
+  await page.waitForFunction("document.querySelector('#dlq-show').innerText.includes('not-json')", { timeout: 10_000 });
+  t.is(((await page.evaluate("JSON.parse(document.querySelector('#dlq-show').innerText)")) as Array<{ _offset: number }>).map((l) => l._offset).join(','), '0,5');
   // the metrics: the consumer's 600 records in one minute's period, 10 a second
   const rates = (await page.evaluate("Chart.getChart(document.querySelector('#chart-rates')).data.datasets.map((d) => [d.label, d.data.reduce((n, p) => n + p.y, 0)])")) as Array<[string, number]>;
   t.deepEqual(rates, [['records in', 10], ['records staged', 10], ['records dead-lettered', 0]]);
@@ -100,6 +104,8 @@ test.serial('the page shows the running pipeline as status --json does, and a sa
   t.is(drawn.rows, csv.length);
   t.true(drawn.width > 100, 'the chart has a size');
 
+  // it refreshes itself: a second poll comes without a reload
+  await page.waitForFunction('window.kafkalakeConsole.polls >= 2', { timeout: 15_000 });
   mkdirSync(ARTEFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTEFACTS, 'console.png'), fullPage: true });
   t.deepEqual(errors, [], 'no console error');
