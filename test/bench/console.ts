@@ -4,17 +4,10 @@
 // yearly_ohlc report run over the CSV's lake. Anchor, in the same run: `kafkalake status --json` on the
 // same config, the command that gathers the same numbers without a browser.
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { runCrawl } from '../../daemons/jobs/crawl.js';
-import { runReports } from '../../daemons/jobs/report.js';
-import { createLogger } from '../../daemons/lib/log.js';
-import { launchBrowser, openConsole, startConsole } from '../helpers/console.js';
-import { unique } from '../helpers/stack.js';
-import { buildLakeFromCsv } from '../integration/crawl-helpers.js';
-import { heartbeats, world } from '../integration/status-helpers.js';
+import { consoleWorld, launchBrowser, openConsole, startConsole } from '../helpers/console.js';
 import { CLI } from './children.js';
 import { type Benchmark, fmt, machine, median } from './harness.js';
 
-const log = createLogger({ daemon: 'bench-console', level: 'error', stream: process.stderr });
 const RUNS = 5;
 
 export const consoleBench: Benchmark = {
@@ -22,24 +15,7 @@ export const consoleBench: Benchmark = {
   section: 'Console first load',
   async run(ctx) {
     const stack = await ctx.stack();
-    const { bucket, topic, groupId } = await world(stack);
-    const namespace = unique('KLConsoleBench');
-    const overrides = {
-      aws: { bucket },
-      kafka: { topic },
-      consumer: { groupId },
-      metrics: { namespace, flushIntervalMs: 2000 },
-      monitoring: { periodSeconds: 10, alarmPrefix: `${unique('cb')}-` },
-      crawl: { database: unique('kl_console_bench').replace(/-/g, '_'), crawlerName: unique('crawler') },
-    };
-    const file = stack.configFile(overrides);
-    const config = stack.config(overrides);
-    const boot = spawnSync(process.execPath, [CLI, 'bootstrap', '--config', file], { encoding: 'utf8', timeout: 120_000 });
-    if (boot.status !== 0) throw new Error(`bootstrap failed: ${boot.stderr.trim().split('\n').pop() ?? ''}`);
-    await heartbeats(stack, namespace, ['consumer', 'scheduler'], topic);
-    await buildLakeFromCsv(config);
-    await runCrawl(config, log);
-    await runReports(config, log, 'yearly_ohlc');
+    const { file } = await consoleWorld(stack);
 
     const children: ChildProcess[] = [];
     const browser = await launchBrowser();

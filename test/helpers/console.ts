@@ -1,9 +1,16 @@
 // What the console's browser test and its benchmark share: Debian's chromium driven by puppeteer-core (no
 // browser download), `kafkalake console` started as users start it, and a page opened with every console
 // error, failed request and error response collected.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { runCrawl } from '../../daemons/jobs/crawl.js';
+import { runReports } from '../../daemons/jobs/report.js';
+import type { Config } from '../../daemons/lib/config/index.js';
+import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { buildLakeFromCsv } from '../integration/crawl-helpers.js';
+import { heartbeats, world, worldOverrides } from '../integration/status-helpers.js';
+import { type TestStack, unique } from './stack.js';
 
 export const CHROMIUM = process.env.KAFKALAKE_CHROMIUM ?? '/usr/bin/chromium';
 const CLI = `${PROJECT_ROOT}/dist/daemons/cli/main.js`;
@@ -55,4 +62,26 @@ export async function openConsole(browser: Browser, url: string): Promise<{ page
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction('(window.kafkalakeConsole?.polls ?? 0) >= 1', { timeout: 30_000, polling: 10 });
   return { page, errors, ms: performance.now() - t0 };
+}
+
+const log = createLogger({ daemon: 'console-world', level: 'error', stream: process.stderr });
+
+/**
+ * What the console is shown: status-helpers' world, bootstrapped, the daemons' metrics, and the yearly_ohlc
+ * report run over the dataset's lake (catalogued by the local crawler).
+ */
+export async function consoleWorld(stack: TestStack, extra: { aws?: Record<string, unknown> } = {}): Promise<{ file: string; config: Readonly<Config>; topic: string }> {
+  const w = await world(stack);
+  const namespace = unique('KLConsole');
+  const overrides = worldOverrides(w, namespace, { ...extra, crawl: { database: unique('kl_console').replace(/-/g, '_'), crawlerName: unique('crawler') } });
+  const file = stack.configFile(overrides);
+  const config = stack.config(overrides);
+  const boot = spawnSync(process.execPath, [CLI, 'bootstrap', '--config', file], { encoding: 'utf8', timeout: 120_000 });
+  if (boot.status !== 0) throw new Error(`bootstrap failed: ${boot.stderr.trim().split('\n').pop() ?? ''}`);
+  await heartbeats(stack, namespace, ['consumer', 'scheduler'], w.topic);
+  await buildLakeFromCsv(config);
+  await runCrawl(config, log);
+  const [run] = await runReports(config, log, 'yearly_ohlc');
+  if (!run?.ok) throw new Error(`yearly_ohlc failed: ${run?.error}`);
+  return { file, config, topic: w.topic };
 }

@@ -8,20 +8,15 @@ import path from 'node:path';
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'puppeteer-core';
-import { runCrawl } from '../../daemons/jobs/crawl.js';
-import { runReports } from '../../daemons/jobs/report.js';
-import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { StatusReport } from '../../daemons/cli/status-report.js';
-import { launchBrowser, openConsole, startConsole } from '../helpers/console.js';
+import { consoleWorld, launchBrowser, openConsole, startConsole } from '../helpers/console.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { buildLakeFromCsv, getText } from './crawl-helpers.js';
-import { heartbeats, world } from './status-helpers.js';
+import { getText } from './crawl-helpers.js';
 
 const ARTEFACTS = path.join(PROJECT_ROOT, '.kafkalake', 'artefacts');
 const CLI = `${PROJECT_ROOT}/dist/daemons/cli/main.js`;
 const SECRET = 'kl-console-secret-6d1f0c';
-const log = createLogger({ daemon: 'console-test', level: 'error', stream: process.stderr });
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
 let stack: TestStack;
@@ -42,24 +37,7 @@ test.after.always(async () => {
 const text = (page: Page, sel: string) => page.evaluate(`document.querySelector(${JSON.stringify(sel)}).innerText`) as Promise<string>;
 
 test.serial('the page shows the running pipeline as status --json does, and a saved report as a chart with one series per index', async (t) => {
-  const { bucket, topic, groupId } = await world(stack);
-  const namespace = unique('KLConsole');
-  const overrides = {
-    aws: { bucket, accessKeyId: 'AKIAKLCONSOLETEST', secretAccessKey: SECRET },
-    kafka: { topic },
-    consumer: { groupId },
-    metrics: { namespace, flushIntervalMs: 2000 },
-    monitoring: { periodSeconds: 10, alarmPrefix: `${unique('co')}-` },
-    crawl: { database: unique('kl_console').replace(/-/g, '_'), crawlerName: unique('crawler') },
-  };
-  const file = stack.configFile(overrides);
-  const config = stack.config(overrides);
-  t.is(cli(['bootstrap', '--config', file]).status, 0);
-  await heartbeats(stack, namespace, ['consumer', 'scheduler'], topic);
-  await buildLakeFromCsv(config);
-  await runCrawl(config, log);
-  const [run] = await runReports(config, log, 'yearly_ohlc');
-  t.true(run?.ok, run?.error);
+  const { file, config, topic } = await consoleWorld(stack, { aws: { accessKeyId: 'AKIAKLCONSOLETEST', secretAccessKey: SECRET } });
   const csv = parse((await getText(config, `reports/yearly_ohlc/${new Date().toISOString().slice(0, 10)}.csv`)) ?? '', { columns: true }) as Array<Record<string, string>>;
   const indexes = new Set(csv.map((r) => r.index)).size;
 

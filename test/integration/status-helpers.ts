@@ -54,3 +54,15 @@ export async function heartbeats(stack: TestStack, namespace: string, daemons: s
   }
   aws.destroy();
 }
+
+/** The config overrides that point kafkalake at a world: its bucket, topic and group, a metrics namespace of its own, 10 s periods. */
+export function worldOverrides(w: { bucket: string; topic: string; groupId: string }, namespace: string, extra: { aws?: Record<string, unknown>; [k: string]: unknown } = {}) {
+  return {
+    ...extra,
+    aws: { bucket: w.bucket, ...extra.aws },
+    kafka: { topic: w.topic },
+    consumer: { groupId: w.groupId },
+    metrics: { namespace, flushIntervalMs: 2000 },
+    monitoring: { periodSeconds: 10, alarmPrefix: `${unique('st')}-` },
+  };
+}

@@ -7,7 +7,7 @@ import test from 'ava';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { StatusReport } from '../../daemons/cli/status-report.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
-import { heartbeats, world } from './status-helpers.js';
+import { heartbeats, world, worldOverrides } from './status-helpers.js';
 
 let stack: TestStack;
 const CLI = `${PROJECT_ROOT}/dist/daemons/cli/main.js`;
@@ -46,16 +46,10 @@ test.serial('a daemon without a heartbeat shows down, its alarm fires on the twi
 });
 
 test.serial('status shows every stage from its source; healthy when every stage is (exit 0)', async (t) => {
-  const { bucket, topic, groupId } = await world(stack);
+  const w = await world(stack);
+  const { topic } = w;
   const namespace = unique('KLStatus');
-  const overrides = {
-    aws: { bucket },
-    kafka: { topic },
-    consumer: { groupId },
-    metrics: { namespace, flushIntervalMs: 2000 },
-    monitoring: { periodSeconds: 10, alarmPrefix: `${unique('st')}-` },
-  };
-  const file = stack.configFile(overrides);
+  const file = stack.configFile(worldOverrides(w, namespace));
   t.is(cli(['bootstrap', '--config', file]).status, 0);
   await heartbeats(stack, namespace, ['consumer', 'scheduler'], topic);
 
