@@ -17,4 +17,14 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // the console page's script runs in the browser, untyped: JavaScript's recommended rules, browser globals
+    files: ['daemons/console/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', Chart: 'readonly', console: 'readonly', setInterval: 'readonly' },
+    },
+  },
 );

@@ -34,6 +34,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'consume the topic into staging; --once: drain every partition to its current end, then exit',
     load: async () => (await import('./consume.js')).consume,
   },
+  {
+    name: 'console',
+    summary: 'the pipeline and the reports on one read-only web page (127.0.0.1:8080 unless told otherwise)',
+    load: async () => (await import('./console.js')).consoleCommand,
+  },
   { name: 'dlq', summary: 'list, show or replay the dead letters of staging/_dlq/', load: async () => (await import('./dlq.js')).dlq },
   { name: 'run', summary: 'run one scheduler job now (etl, compact, crawl, report NAME) in the configured mode', load: async () => (await import('./run.js')).run },
   {

@@ -74,7 +74,7 @@ const settle = async <T>(p: Promise<T>): Promise<Section<T>> => {
   }
 };
 
-async function metricSeries(cw: CloudWatchClient, queries: MetricDataQuery[], start: Date, end: Date) {
+export async function metricSeries(cw: CloudWatchClient, queries: MetricDataQuery[], start: Date, end: Date) {
   // whole seconds, the end rounded up: the twin truncates both, and the newest datum must stay inside
   const r = await cw.send(
     new GetMetricDataCommand({

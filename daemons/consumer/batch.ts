@@ -28,6 +28,8 @@ export interface Batch {
   bytes: number;
   /** clock time of the first record */
   openedAt: number;
+  /** the first record's Kafka timestamp (the producer's send time), ms; NaN when it has none */
+  sentAt: number;
   /** the generation of the group assignment this batch was read under */
   generation: number;
 }
@@ -40,8 +42,8 @@ export interface FlushLimits {
 
 const emptyLines = (): Lines => ({ chunks: [], pending: [], offsets: [] });
 
-export function openBatch(offset: number, now: number, generation: number): Batch {
-  return { first: offset, last: offset, good: emptyLines(), dead: emptyLines(), bytes: 0, openedAt: now, generation };
+export function openBatch(offset: number, now: number, generation: number, sentAt = Number.NaN): Batch {
+  return { first: offset, last: offset, good: emptyLines(), dead: emptyLines(), bytes: 0, openedAt: now, sentAt, generation };
 }
 
 const encode = (lines: string[]): Buffer => Buffer.from(`${lines.join('\n')}\n`, 'utf8');

@@ -243,6 +243,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     metrics.timing('PutLatency', r.ms, dims);
     metrics.count('ObjectsWritten', 1, dims);
     metrics.count('RecordsStaged', good, dims);
+    // send → staged for the object's oldest record (its first: offsets and send times rise together)
+    if (good > 0 && Number.isFinite(b.sentAt)) metrics.timing('StagedLatency', Math.max(0, now() - b.sentAt), dims);
     metrics.count('BytesStaged', r.bytes, dims, 'Bytes');
     st.staged = b.last;
     if (st.closeAt !== undefined && b.last >= st.closeAt) st.closeAt = undefined;
@@ -306,7 +308,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
           continue;
         }
         const o = toLine(topic, p, m, c.maxRecordBytes);
-        st.batch ??= openBatch(off, now(), gen);
+        st.batch ??= openBatch(off, now(), gen, Number(m.timestamp));
         const held = st.batch.bytes;
         add(st.batch, off, o);
         buffered += st.batch.bytes - held;

@@ -9,18 +9,19 @@ import { parseArgs } from 'node:util';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { clusterBench } from './cluster.js';
+import { consoleBench } from './console.js';
 import { consumerBench } from './consumer.js';
 import { etlCostBench } from './etl-cost.js';
 import { etlBench } from './etl.js';
 import { freshnessBench } from './freshness.js';
 import { type Benchmark, type BenchContext, BENCHMARKS_FILE, failedBody, header, host, readSections, wholeFile, writeSection } from './harness.js';
 import { producerBench } from './producer.js';
-import { reportsBench } from './reports.js';
+import { reportsBench, sqlglotBench } from './reports.js';
 
 /** The sections of BENCHMARKS.md, in the pipeline's order. */
-const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, clusterBench, freshnessBench, etlBench, etlCostBench, reportsBench];
+const BENCHMARKS: Benchmark[] = [producerBench, consumerBench, clusterBench, freshnessBench, etlBench, etlCostBench, reportsBench, sqlglotBench, consoleBench];
 /** The order they run in: the ETL ones first, before the local stack is started (they do not use it). */
-const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'cluster', 'freshness', 'reports'];
+const RUN_ORDER = ['etl', 'etl-cost', 'producer', 'consumer', 'cluster', 'freshness', 'reports', 'sqlglot', 'console'];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-write': { type: 'boolean' } } });

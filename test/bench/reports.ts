@@ -4,9 +4,12 @@
 // plain DuckDB over the same local Parquet files as the anchor; and an incremental crawl of 10 new
 // objects among 10,000 against the full crawl of the 10,000, with the default recrawl policy (list every
 // object) and with CRAWL_NEW_FOLDERS_ONLY (list only folders not crawled before).
+import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { bucketOf, pool } from '../../daemons/lib/catalog/objects.js';
@@ -15,7 +18,7 @@ import { createQueryEngine } from '../../daemons/jobs/query.js';
 import { loadSavedQueries } from '../../daemons/lib/athena/saved.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
-import { resolveFromRoot } from '../../daemons/lib/paths.js';
+import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
 import type { CrawlReport } from '../../daemons/local/crawler/crawler.js';
 import { createCrawler } from '../../daemons/local/crawler/crawler.js';
 import { buildLakeFromCsv, putParquet, putStaging, startTwin, type Twin, unique } from '../integration/crawl-helpers.js';
@@ -121,6 +124,73 @@ export async function reportTable(twin: Twin, label: string, build: (c: Readonly
   }
 }
 
+/**
+ * The local engine before sqlglot (the hand-written macro dialect; issue 20 asks the saved reports to stay
+ * within 1.2× of its latency): that commit checked out in a scratch worktree, built with this checkout's
+ * node_modules, its createQueryEngine imported beside ours.
+ */
+export const BEFORE_SQLGLOT = '4e66672';
+
+async function engineAt(commit: string): Promise<{ create: typeof createQueryEngine; remove: () => void }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kafkalake-bench-base-'));
+  const git = (...args: string[]) => execFileSync('git', ['-C', PROJECT_ROOT, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  git('worktree', 'add', '--detach', '--force', dir, commit);
+  const remove = () => {
+    git('worktree', 'remove', '--force', dir);
+  };
+  try {
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')], { stdio: 'ignore' });
+    const mod = (await import(pathToFileURL(path.join(dir, 'dist/daemons/jobs/query.js')).href)) as { createQueryEngine: typeof createQueryEngine };
+    return { create: mod.createQueryEngine, remove };
+  } catch (err) {
+    remove();
+    throw new Error(`cannot build the engine of ${commit} for the comparison: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Each saved report through this engine and the one before sqlglot, turn about: a warm-up each, then `runs` each. */
+export async function beforeAfter(twin: Twin, say: (l: string) => void, runs = 5): Promise<string> {
+  const bucket = await twin.bucket();
+  const c = twin.config({ aws: { bucket }, crawl: { database: unique('bench').replace(/-/g, '_'), crawlerName: unique('crawler') }, reports: { memoryMb: 1536 } });
+  const rows = (await buildLakeFromCsv(c)).rows;
+  await putDlq(c);
+  await runCrawl(c, log);
+  const base = await engineAt(BEFORE_SQLGLOT);
+  const engines = [createQueryEngine(c, log), base.create(c, log)];
+  const out: string[] = [];
+  const ratios: number[] = [];
+  try {
+    for (const q of loadSavedQueries(resolveFromRoot('sql/reports'))) {
+      const times: number[][] = [[], []];
+      for (let i = 0; i <= runs; i++) {
+        for (const [k, e] of engines.entries()) {
+          const t0 = performance.now();
+          await e.query(q.sql, `report ${q.name}`);
+          if (i > 0) times[k]!.push(performance.now() - t0);
+        }
+      }
+      const [now, before] = times.map((ts) => median(ts)) as [number, number];
+      ratios.push(now / before);
+      say(`bench reports: ${q.name} now ${times[0]!.map(Math.round).join(', ')} ms, before sqlglot ${times[1]!.map(Math.round).join(', ')} ms`);
+      out.push(`| ${q.name} | ${fmt(now)} (${fmt(Math.min(...times[0]!))}–${fmt(Math.max(...times[0]!))}) | ${fmt(before)} (${fmt(Math.min(...times[1]!))}–${fmt(Math.max(...times[1]!))}) | ${fmt(now / before, 2)} |`);
+    }
+  } finally {
+    for (const e of engines) e.close();
+    base.remove();
+  }
+  const worst = Math.max(...ratios);
+  return [
+    `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only sqlglot\`. Local mode against the AWS twin (moto) on a free port; the CSV lake (${fmt(rows)} rows). Machine: ${machine()}.`,
+    '',
+    `Each saved report through \`createQueryEngine\` (what \`kafkalake query\` and \`run report\` use) now and at commit ${BEFORE_SQLGLOT} (the hand-written macro dialect, before sqlglot), built in a scratch worktree; one warm-up run each, then ${runs} runs each, the two engines taking turns. The translation now adds the worker's round trip (a few ms a query); issue 20 asks at most 1.2×. Worst ratio ${fmt(worst, 2)}: ${worst <= 1.2 ? 'within' : 'NOT within'} 1.2×.`,
+    '',
+    `| report | now: median of ${runs}, ms (min–max) | before sqlglot: median of ${runs}, ms (min–max) | ratio |`,
+    '|---|---|---|---|',
+    ...out,
+  ].join('\n');
+}
+
 /** A simulated lake: `n` rows, 1,000 symbols × consecutive days, one Parquet file per year partition. */
 export async function simulatedLake(c: Readonly<Config>, n: number): Promise<number> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'kafkalake-bench-sim-'));
@@ -218,6 +288,19 @@ export const reportsBench: Benchmark = {
       const sim = await reportTable(twin, `Simulated lake`, (c) => simulatedLake(c, simRows), (l) => ctx.say(l));
       const inc = await incrementalCrawl(twin, objects, (l) => ctx.say(l));
       return [...head, csv, '', sim, '', inc].join('\n');
+    } finally {
+      await twin.stop();
+    }
+  },
+};
+
+export const sqlglotBench: Benchmark = {
+  name: 'sqlglot',
+  section: 'Local SQL before and after sqlglot',
+  async run(ctx) {
+    const twin = await startTwin();
+    try {
+      return await beforeAfter(twin, (l) => ctx.say(l));
     } finally {
       await twin.stop();
     }

@@ -10,6 +10,8 @@ import { runCrawl } from '../../daemons/jobs/crawl.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { createAwsClients } from '../../daemons/lib/aws.js';
+import { bucketOf } from '../../daemons/lib/catalog/objects.js';
 import { buildLakeFromCsv, listKeys, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
 
 let twin: Twin;
@@ -80,6 +82,27 @@ test.serial('SHOW TABLES, SHOW PARTITIONS, SHOW COLUMNS and DESCRIBE answer from
   t.deepEqual(desc[0], ['col_name', 'data_type', 'comment']);
   t.deepEqual(desc.find((r) => r[0] === 'close_usd')?.slice(0, 2), ['close_usd', 'double']);
   failsWith(t, ['query', 'SHOW PARTITIONS nosuch'], /^kafkalake: .*TABLE_NOT_FOUND: table nosuch does not exist in database kl_q_/);
+});
+
+test.serial('"$path" and "$file_size" name each row\'s object and its size, as Athena\'s hidden columns; SELECT * has neither', async (t) => {
+  const rows = (sql: string) => {
+    const r = cli(['query', sql, '--format', 'csv']);
+    t.is(r.status, 0, r.stderr);
+    return parse(r.stdout, { columns: false }) as string[][];
+  };
+  const aws = createAwsClients(config);
+  const objects = (await bucketOf(aws.s3, config.aws.bucket).list('datalake/stock_market_data/')).filter((o) => o.key.endsWith('.parquet'));
+  aws.destroy();
+  const got = rows('SELECT "$path", "$file_size", count(*) AS n FROM stock_market_data GROUP BY 1, 2 ORDER BY 1');
+  t.deepEqual(got[0], ['$path', '$file_size', 'n']);
+  const sizes = new Map(objects.map((o) => [`s3://${config.aws.bucket}/${o.key}`, String(o.size)]));
+  t.true(got.length > 2, 'one row per lake file');
+  for (const [p, size] of got.slice(1)) t.is(size, sizes.get(p!), `${p} is a lake object of that size`);
+  t.is(got.slice(1).reduce((n, r) => n + Number(r[2]), 0), readCsv().length, 'every row belongs to one file');
+  // qualified, in a join with an alias, and absent from SELECT *
+  t.is(rows('SELECT count(DISTINCT s."$path") FROM stock_market_data s WHERE s."$file_size" > 0')[1]![0], String(got.length - 1));
+  const star = rows('SELECT * FROM stock_market_data LIMIT 1')[0]!;
+  t.false(star.includes('$path') || star.includes('$file_size'), star.join(','));
 });
 
 function failsWith(t: { is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp) => void }, args: string[], re: RegExp, status = 1) {

@@ -91,18 +91,20 @@ test('CloudWatch unreachable: recording does not block, the buffer stays bounded
   aws.destroy();
 });
 
-test('the consumer publishes records/bytes in, objects written, DLQ count, lag per partition and PUT latency', async (t) => {
+test('the consumer publishes records/bytes in, objects written, DLQ count, lag per partition, PUT latency and send → staged latency', async (t) => {
   t.timeout(3 * 60_000);
   const namespace = unique('KafkaLakeTest');
   const { stack } = shared;
   const { topic, cfg } = await consumerRun(stack, 'metrics', 2, { metrics: { enabled: true, namespace, flushIntervalMs: 500 } });
   await produce(stack.brokers, topic, [...simulatedMessages(0, 3000), { key: 'NYA', value: 'not json' }, { key: 'NYA', value: '[1]' }]);
+  const sentBy = Date.now();
   const run = runCli(['consume', '--once', '--config', cfg]);
   t.is((await run.exited).code, 0, run.stderr());
+  const stagedBy = Date.now();
   const aws = createAwsClients(stack.config());
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
   const names = new Set((listed.Metrics ?? []).map((x) => x.MetricName));
-  for (const n of ['RecordsIn', 'BytesIn', 'ObjectsWritten', 'RecordsStaged', 'DlqRecords', 'ConsumerLag', 'PutLatency']) t.true(names.has(n), `${n} in ${[...names].join(',')}`);
+  for (const n of ['RecordsIn', 'BytesIn', 'ObjectsWritten', 'RecordsStaged', 'DlqRecords', 'ConsumerLag', 'PutLatency', 'StagedLatency']) t.true(names.has(n), `${n} in ${[...names].join(',')}`);
   const lagPartitions = (listed.Metrics ?? []).filter((x) => x.MetricName === 'ConsumerLag').map((x) => x.Dimensions?.find((d) => d.Name === 'Partition')?.Value);
   t.true(lagPartitions.length >= 1 && lagPartitions.every((p) => p === '0' || p === '1'));
   const dims = [
@@ -113,5 +115,8 @@ test('the consumer publishes records/bytes in, objects written, DLQ count, lag p
   t.is(await sumOf(aws.cloudwatch, namespace, 'RecordsStaged', dims), 3000);
   t.is(await sumOf(aws.cloudwatch, namespace, 'DlqRecords', dims), 2);
   t.true(((await sumOf(aws.cloudwatch, namespace, 'PutLatency', dims, 'Maximum')) ?? 0) > 0);
+  // the records were sent before the consumer started: each object's oldest waited at least that gap
+  const staged = (await sumOf(aws.cloudwatch, namespace, 'StagedLatency', dims, 'Maximum')) ?? -1;
+  t.true(staged > 0 && staged <= stagedBy - sentBy + 60_000, `StagedLatency max ${staged} ms`);
   aws.destroy();
 });

@@ -18,6 +18,8 @@ import { createLogger } from '../../daemons/lib/log.js';
 import { resolveFromRoot } from '../../daemons/lib/paths.js';
 import { buildLakeFromCsv, type CsvRow, getText, listKeys, putParquet, putStaging, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
 import * as expected from './reports-expected.js';
+import { resultCsv } from '../../daemons/lib/athena/result.js';
+import { javaDouble } from '../../daemons/local/sql/values.js';
 
 let twin: Twin;
 let config: Readonly<Config>;
@@ -26,12 +28,6 @@ let runs: ReportRun[];
 const ingestedAt = new Date(Date.now() - 3_600_000);
 const log = createLogger({ daemon: 'reports-test', level: 'warn', stream: process.stderr });
 const today = () => new Date().toISOString().slice(0, 10);
-
-async function report(name: string): Promise<Array<Record<string, string>>> {
-  const text = await getText(config, `reports/${name}/${today()}.csv`);
-  if (text === undefined) throw new Error(`no report file for ${name}`);
-  return parse(text, { columns: true }) as Array<Record<string, string>>;
-}
 
 const DLQ = [
   { reason: 'not a JSON object', n: 3 },
@@ -96,53 +92,43 @@ test.serial('every saved query ran and wrote its report and its Athena-style res
 });
 
 const num = (s: string | undefined) => Number(s);
-const close = (t: { true: (b: boolean, m?: string) => void }, a: number, b: number, what: string) => t.true(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
-test.serial('daily_ohlc equals the CSV’s last 30 days per index', async (t) => {
-  const got = await report('daily_ohlc');
+// Each report's file compared byte for byte with the CSV Athena writes for the rows computed from the CSV
+// (reports-expected.ts): Athena's header, quoting and NULLs (resultCsv, pinned by result.test.ts), doubles
+// as Java prints them (javaDouble, pinned by values.test.ts), integers, dates and timestamps as Trino does.
+const D = (x: number) => javaDouble(x);
+const athenaCsv = (header: string, rows: Array<Array<string | null>>) => resultCsv({ columns: header.split(',').map((name) => ({ name, type: '' })), rows });
+
+async function reportText(name: string): Promise<string> {
+  const text = await getText(config, `reports/${name}/${today()}.csv`);
+  if (text === undefined) throw new Error(`no report file for ${name}`);
+  return text;
+}
+
+test.serial('daily_ohlc is, byte for byte, the CSV Athena writes for the CSV’s last 30 days per index', async (t) => {
   const want = expected.dailyOhlc(csv);
   t.true(want.length > 100);
-  t.is(got.length, want.length);
-  t.deepEqual(
-    got.map((r) => [r.index, r.trade_date, num(r.open), num(r.high), num(r.low), num(r.close), num(r.volume), num(r.close_usd)]),
-    want,
-  );
+  t.is(await reportText('daily_ohlc'), athenaCsv('index,trade_date,open,high,low,close,volume,close_usd', want.map(([i, d, o, h, l, c, v, u]) => [i, d, D(o), D(h), D(l), D(c), String(v), D(u)])));
 });
 
-test.serial('yearly_ohlc equals the CSV grouped by index and year', async (t) => {
-  const got = await report('yearly_ohlc');
+test.serial('yearly_ohlc is, byte for byte, the CSV Athena writes for the CSV grouped by index and year', async (t) => {
   const want = expected.yearlyOhlc(csv);
-  t.is(got.length, want.length);
-  t.deepEqual(
-    got.map((r) => [r.index, num(r.trade_year), num(r.open), num(r.high), num(r.low), num(r.close), num(r.volume), num(r.trading_days)]),
-    want,
-  );
+  t.is(await reportText('yearly_ohlc'), athenaCsv('index,trade_year,open,high,low,close,volume,trading_days', want.map(([i, y, o, h, l, c, v, n]) => [i, String(y), D(o), D(h), D(l), D(c), String(v), String(n)])));
 });
 
-test.serial('best_worst_days equals the five best and worst close-to-close returns per index from the CSV', async (t) => {
-  const got = await report('best_worst_days');
+test.serial('best_worst_days is, byte for byte, the CSV Athena writes for the five best and worst close-to-close returns per index', async (t) => {
   const want = expected.bestWorstDays(csv);
-  t.is(got.length, want.length);
-  got.forEach((r, i) => {
-    const w = want[i]!;
-    t.deepEqual([r.index, r.kind, num(r.rank), r.trade_date, num(r.prev_close), num(r.close)], w.slice(0, 6));
-    close(t, num(r.daily_return), w[6], `${w[0]} ${w[1]} ${w[2]}`);
-  });
+  t.is(await reportText('best_worst_days'), athenaCsv('index,kind,rank,trade_date,prev_close,close,daily_return', want.map(([i, k, r, d, p, c, ret]) => [i, k, String(r), d, D(p), D(c), D(ret)])));
 });
 
-test.serial('rolling_30d_close_usd equals a 30-row moving average over the CSV', async (t) => {
-  const got = await report('rolling_30d_close_usd');
+test.serial('rolling_30d_close_usd is, byte for byte, the CSV Athena writes for a 30-row moving average (to 4 decimals) over the CSV', async (t) => {
   const want = expected.rolling30dCloseUsd(csv);
-  t.is(got.length, want.length);
-  got.forEach((r, i) => {
-    const w = want[i]!;
-    t.deepEqual([r.index, r.trade_date, num(r.close_usd), num(r.days_in_window)], [w[0], w[1], w[2], w[4]]);
-    close(t, num(r.avg_close_usd_30d), w[3], `${w[0]} ${w[1]}`);
-  });
+  t.is(await reportText('rolling_30d_close_usd'), athenaCsv('index,trade_date,close_usd,avg_close_usd_30d,days_in_window', want.map(([i, d, u, avg, n]) => [i, d, D(u), D(Math.round(avg * 1e4) / 1e4), String(n)])));
 });
 
-test.serial('freshness: latest trade date per index from the CSV, ingestion an hour ago, no event time in a CSV replay', async (t) => {
-  const got = await report('freshness');
+test.serial('freshness: latest trade date per index from the CSV, ingestion an hour ago, no event time in a CSV replay; byte for byte as Athena writes it', async (t) => {
+  const text = await reportText('freshness');
+  const got = parse(text, { columns: true }) as Array<Record<string, string>>;
   const want = expected.freshness(csv);
   t.deepEqual(
     got.map((r) => [r.index, r.latest_trade_date]),
@@ -154,8 +140,12 @@ test.serial('freshness: latest trade date per index from the CSV, ingestion an h
     t.true(Math.abs(num(r.days_since_trade) - days) <= 1, `${r.index}: ${r.days_since_trade} vs ${days}`);
     const secs = num(r.seconds_since_ingest);
     t.true(secs >= 3600 - 5 && secs <= (now - ingestedAt.getTime()) / 1000 + 5, `${r.index}: ${secs}`);
-    t.is(r.latest_event_time, '');
   }
+  // the clock's two columns as the report has them (checked above); everything else computed here:
+  // no event time is NULL (an empty field), the ingestion time a Glue timestamp (Trino's timestamp(3))
+  const ingested = ingestedAt.toISOString().slice(0, 23).replace('T', ' ');
+  const header = 'index,latest_trade_date,days_since_trade,latest_event_time,seconds_since_event,latest_ingested,seconds_since_ingest';
+  t.is(text, athenaCsv(header, want.map((w, i) => [w.index, w.latestTradeDate, got[i]!.days_since_trade!, null, null, ingested, got[i]!.seconds_since_ingest!])));
 });
 
 test.serial('data_quality counts the defects of a lake with known bad rows, and the DLQ records by reason', async (t) => {
@@ -188,6 +178,7 @@ test.serial('data_quality counts the defects of a lake with known bad rows, and 
   const got = (parse(text ?? '', { columns: true }) as Array<Record<string, string>>).map((r) => [r.check_name, r.detail, num(r.value)]);
   const want = expected.dataQuality([...replayed(), ...bad], reasons);
   t.deepEqual(got, want);
+  t.is(text, athenaCsv('check_name,detail,value', want.map(([c, d, n]) => [c, d, String(n)])), 'byte for byte as Athena writes it');
   t.deepEqual(
     got.filter((r) => r[2] !== 0 && r[0] !== 'row_count').map((r) => r[0]),
     ['close_outside_range', 'dlq_records', 'dlq_records', 'duplicate_envelope', 'duplicate_index_trade_date', 'high_below_low', 'negative_volume', 'null_values'],

@@ -3,19 +3,13 @@
 // heartbeat shows down, its alarm goes to ALARM (kafkalake evaluates the alarms in local mode) and the
 // exit status says so. --json gives the same report to scripts.
 import { spawnSync } from 'node:child_process';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import test from 'ava';
-import { createAwsClients } from '../../daemons/lib/aws.js';
-import { createKafka } from '../../daemons/lib/kafka.js';
-import { createLogger } from '../../daemons/lib/log.js';
-import { createMetrics } from '../../daemons/lib/metrics.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import type { StatusReport } from '../../daemons/cli/status-report.js';
-import { addRun, emptyHistory, s3History } from '../../daemons/scheduler/history.js';
 import { startTestStack, type TestStack, unique } from '../helpers/stack.js';
+import { heartbeats, world, worldOverrides } from './status-helpers.js';
 
 let stack: TestStack;
-const log = createLogger({ daemon: 'status-test', level: 'error', stream: process.stderr });
 const CLI = `${PROJECT_ROOT}/dist/daemons/cli/main.js`;
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
@@ -26,53 +20,15 @@ test.after.always(async () => {
   await stack?.stop();
 });
 
-async function world() {
-  const bucket = await stack.bucket();
-  const topic = unique('status');
-  const groupId = unique('status-group');
-  const kafka = createKafka({ kafka: stack.config().kafka, log });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: 12 }, (_, i) => ({ partition: i % 2, value: `{"i":${i}}` })) });
-  await producer.disconnect();
-  await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '6' }, { partition: 1, offset: '2' }] });
-  await admin.disconnect();
-  const aws = createAwsClients(stack.config({ aws: { bucket } }));
-  const dt = new Date().toISOString().slice(0, 10);
-  const name = `${topic}+0+${'0'.padStart(20, '0')}+${'5'.padStart(20, '0')}.jsonl.gz`;
-  await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `staging/${topic}/dt=${dt}/${name}`, Body: 'x' }));
-  await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `staging/_dlq/${topic}/dt=${dt}/${name}`, Body: 'x' }));
-  const start = new Date(Date.now() - 4000).toISOString();
-  await s3History(aws.s3, bucket).save(addRun(emptyHistory(), { job: 'etl', reason: 'schedule', start, durationMs: 1200, outcome: 'succeeded', attempts: 1, summary: 'etl: done' }, 5));
-  aws.destroy();
-  return { bucket, topic, groupId };
-}
-
-async function heartbeats(namespace: string, daemons: string[], topic: string) {
-  const aws = createAwsClients(stack.config());
-  for (const daemon of daemons) {
-    const m = createMetrics({ cloudwatch: aws.cloudwatch, namespace, daemon, log, flushIntervalMs: 3_600_000 });
-    if (daemon === 'consumer') {
-      m.count('RecordsIn', 600, { topic });
-      m.count('RecordsStaged', 600, { topic });
-    }
-    await m.close();
-  }
-  aws.destroy();
-}
-
 // first: the twin's GetMetricData ignores the namespace when dimensions are given, so no consumer
 // heartbeat may have been sent in this twin yet
 test.serial('a daemon without a heartbeat shows down, its alarm fires on the twin, and status exits 3', async (t) => {
-  const { bucket, topic, groupId } = await world();
+  const { bucket, topic, groupId } = await world(stack);
   const namespace = unique('KLStatusDown');
   const prefix = `${unique('st')}-`;
   const file = stack.configFile({ aws: { bucket }, kafka: { topic }, consumer: { groupId }, metrics: { namespace, flushIntervalMs: 2000 }, monitoring: { periodSeconds: 10, alarmPrefix: prefix } });
   t.is(cli(['bootstrap', '--config', file]).status, 0);
-  await heartbeats(namespace, ['scheduler'], topic); // the consumer is dead: no heartbeat
+  await heartbeats(stack, namespace, ['scheduler'], topic); // the consumer is dead: no heartbeat
   // a new alarm judges missing data only in periods that began after it existed: wait one 10 s period
   await new Promise((r) => setTimeout(r, 11_000));
   const j = cli(['status', '--config', file, '--json']);
@@ -90,18 +46,12 @@ test.serial('a daemon without a heartbeat shows down, its alarm fires on the twi
 });
 
 test.serial('status shows every stage from its source; healthy when every stage is (exit 0)', async (t) => {
-  const { bucket, topic, groupId } = await world();
+  const w = await world(stack);
+  const { topic } = w;
   const namespace = unique('KLStatus');
-  const overrides = {
-    aws: { bucket },
-    kafka: { topic },
-    consumer: { groupId },
-    metrics: { namespace, flushIntervalMs: 2000 },
-    monitoring: { periodSeconds: 10, alarmPrefix: `${unique('st')}-` },
-  };
-  const file = stack.configFile(overrides);
+  const file = stack.configFile(worldOverrides(w, namespace));
   t.is(cli(['bootstrap', '--config', file]).status, 0);
-  await heartbeats(namespace, ['consumer', 'scheduler'], topic);
+  await heartbeats(stack, namespace, ['consumer', 'scheduler'], topic);
 
   const j = cli(['status', '--config', file, '--json']);
   const r = JSON.parse(j.stdout) as StatusReport;

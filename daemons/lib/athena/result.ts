@@ -19,6 +19,14 @@ export interface QueryEngine {
   close(): void;
 }
 
+/**
+ * The CSV Athena writes: a header, every value quoted ("" doubled), a NULL as an empty field without
+ * quotes and an empty string as "" (so the two stay apart), one \n after each row.
+ */
 export function resultCsv(r: Pick<QueryResult, 'columns' | 'rows'>): string {
-  return stringify([r.columns.map((c) => c.name), ...r.rows.map((row) => row.map((v) => v ?? ''))], { quoted: true, quoted_empty: false });
+  return stringify([r.columns.map((c) => c.name), ...r.rows], {
+    quoted: true,
+    quoted_empty: false,
+    cast: { string: (v: string) => (v === '' ? { value: '', quoted_empty: true } : v) },
+  });
 }

@@ -1,5 +1,6 @@
 // Load the tables a query reads into a DuckDB database file (one per snapshot of the catalog and
-// the objects), with the catalog's column types and the partition values as columns. Queries then
+// the objects), with the catalog's column types and the partition values as columns, and Athena's hidden
+// "$path" and "$file_size" (in <table>$hidden; the table's name is a view without them, as SELECT * is). Queries then
 // open that file read-only with external access off: they can read what was loaded and nothing else.
 import { rename, rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -15,25 +16,33 @@ function reader(s: TableSource): string {
   return `read_csv(${files}, delim = ${lit(s.delimiter)}, header = ${s.header}, columns = ${columns}, filename = true)`;
 }
 
+/** Where a table's rows are stored: its view (the catalog's columns) reads this, which adds Athena's hidden columns. */
+export const hiddenTable = (name: string) => `${name}$hidden`;
+export const HIDDEN_COLUMNS = [
+  { Name: '$path', Type: 'string' },
+  { Name: '$file_size', Type: 'bigint' },
+];
+
 async function loadTable(conn: DuckDBConnection, schema: string, s: TableSource): Promise<void> {
-  const target = `${ident(schema)}.${ident(s.name)}`;
+  const target = `${ident(schema)}.${ident(hiddenTable(s.name))}`;
   const all = [...s.columns, ...s.partitionKeys];
+  const view = `CREATE VIEW ${ident(schema)}.${ident(s.name)} AS SELECT ${all.map((c) => ident(c.Name)).join(', ')} FROM ${target}`;
   if (s.files.length === 0) {
-    await conn.run(`CREATE TABLE ${target} (${all.map((c) => `${ident(c.Name)} ${duckType(c.Type)}`).join(', ')})`);
+    await conn.run(`CREATE TABLE ${target} (${[...all, ...HIDDEN_COLUMNS].map((c) => `${ident(c.Name)} ${duckType(c.Type)}`).join(', ')})`);
+    await conn.run(view);
     return;
   }
   const from = reader(s);
   const present = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJS().map((r) => (r.column_name as string).toLowerCase()));
   const proj = s.columns.map((c) => (present.has(c.Name.toLowerCase()) ? `CAST(d.${ident(c.Name)} AS ${duckType(c.Type)}) AS ${ident(c.Name)}` : `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`));
-  if (s.partitionKeys.length === 0) {
-    await conn.run(`CREATE TABLE ${target} AS SELECT ${proj.join(', ')} FROM ${from} d`);
-    return;
-  }
-  const values = s.files.map((f) => `(${[lit(f.file), ...f.values.map(lit)].join(', ')})`).join(', ');
+  // each file's partition values and hidden columns, joined to its rows by the reader's filename
+  const values = s.files.map((f) => `(${[lit(f.file), lit(f.uri), String(f.size), ...f.values.map(lit)].join(', ')})`).join(', ');
   const keys = s.partitionKeys.map((_, i) => `p${i}`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM (VALUES ${values}) t(filename, ${keys.join(', ')})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM (VALUES ${values}) t(${['filename', 'path', 'size', ...keys].join(', ')})`);
   const parts = s.partitionKeys.map((k, i) => `CAST(f.p${i} AS ${duckType(k.Type)}) AS ${ident(k.Name)}`);
-  await conn.run(`CREATE TABLE ${target} AS SELECT ${[...proj, ...parts].join(', ')} FROM ${from} d JOIN _files f ON d.filename = f.filename`);
+  const hidden = ['f.path AS "$path"', 'CAST(f.size AS BIGINT) AS "$file_size"'];
+  await conn.run(`CREATE TABLE ${target} AS SELECT ${[...proj, ...parts, ...hidden].join(', ')} FROM ${from} d JOIN _files f ON d.filename = f.filename`);
+  await conn.run(view);
 }
 
 /** Build the database file at `file` (written beside it, then renamed into place). */

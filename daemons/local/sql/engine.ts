@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { GlueClient } from '@aws-sdk/client-glue';
+import type { GlueClient, Table } from '@aws-sdk/client-glue';
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { Bucket } from '../../lib/catalog/objects.js';
 import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
@@ -18,7 +18,7 @@ import { athenaType, LOCKDOWN, referencedTables, rewrite, sessionSettings } from
 import { QueryError, queryError } from './errors.js';
 import { fillCache, resolveSources, snapshotId } from './sources.js';
 import { answerShow, parseShow } from './show.js';
-import { createTranspiler } from './transpiler.js';
+import { createTranspiler, type SqlSchema } from './transpiler.js';
 import { athenaValue } from './values.js';
 
 export interface LocalSqlDeps {
@@ -36,7 +36,14 @@ export interface LocalSqlDeps {
   venvDir: string;
 }
 
-const VERSION = 'kafkalake-sql-1';
+const VERSION = 'kafkalake-sql-2'; // 2: the hidden columns
+
+/** Each table's columns and partition keys with their Glue types, for the translation's typing. */
+function schemaOf(tables: Table[]): SqlSchema {
+  return Object.fromEntries(
+    tables.map((t) => [t.Name ?? '', Object.fromEntries([...(t.StorageDescriptor?.Columns ?? []), ...(t.PartitionKeys ?? [])].map((c) => [c.Name ?? '', c.Type ?? 'string']))]),
+  );
+}
 const ALLOWED = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
 
 export function createLocalSqlEngine(deps: LocalSqlDeps) {
@@ -52,8 +59,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
   }
 
   /** The snapshot database holding the tables `sql` reads. */
-  async function snapshot(sql: string): Promise<string> {
-    const tables = await catalog.getTables();
+  async function snapshot(sql: string, tables: Table[]): Promise<string> {
     const names = referencedTables(sql, tables.map((t) => t.Name ?? ''));
     const sources = await resolveSources(catalog, bucket, tables.filter((t) => names.includes(t.Name ?? '')), deps.cacheDir);
     const dbDir = path.join(deps.cacheDir, 'db');
@@ -82,9 +88,10 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     const show = parseShow(sql);
     if (show) return result(await answerShow(show, (db) => (db === database ? catalog : glueCatalog(deps.glue, db)), database, where), t0);
     // the prefix blanked first (same length), so sqlglot's positions are the user's
-    const text = await transpiler.transpile(rewrite(sql), where);
+    const tables = await catalog.getTables();
+    const text = await transpiler.transpile(rewrite(sql), where, schemaOf(tables));
     const open = async () =>
-      DuckDBInstance.create(await snapshot(text), {
+      DuckDBInstance.create(await snapshot(text, tables), {
         access_mode: 'READ_ONLY',
         threads: String(deps.threads),
         memory_limit: `${deps.memoryMb}MB`,

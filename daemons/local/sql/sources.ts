@@ -23,6 +23,9 @@ export interface SourceFile {
   values: string[];
   /** the local copy */
   file: string;
+  /** Athena's hidden columns: "$path" (the object's s3:// URI) and "$file_size" (its bytes) */
+  uri: string;
+  size: number;
 }
 
 export interface TableSource {
@@ -79,7 +82,7 @@ export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, table
     // Athena's listing: a name below the location starting with _ or . is hidden, so are the ETL's
     // generation folders (_vNNNNNN/) to a reader of an older location
     const listed = (await bucket.list(prefix)).filter((o) => !isHidden(o.key) && o.size > 0);
-    const file = (o: (typeof listed)[number], values: string[]): SourceFile => ({ key: o.key, etag: o.etag, values, file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)) });
+    const file = (o: (typeof listed)[number], values: string[]): SourceFile => ({ key: o.key, etag: o.etag, values, file: path.join(objDir, cacheName(bucket.name, o.key, o.etag)), uri: bucket.uri(o.key), size: o.size });
     let files: SourceFile[];
     if (partitionKeys.length === 0) {
       files = listed.filter((o) => visibleIn(prefix, o.key)).map((o) => file(o, []));

@@ -42,6 +42,26 @@ test('Trino functions DuckDB names otherwise give Trino’s answers (the macros 
   t.deepEqual((await run(`SELECT json_extract_scalar('{"a": {"b": "x"}}', '$.a.b')`)).row, ['x']);
 });
 
+test('a table column is typed from the catalog schema: a DATE column plus days stays a DATE, cardinality of a MAP column is its size', async (t) => {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await conn.run("CREATE TABLE t AS SELECT DATE '2020-01-31' AS d, MAP(['a', 'b'], [1, 2]) AS m");
+    const sql = "SELECT date_add('month', 1, x.d), d - INTERVAL '1' DAY, cardinality(m) FROM t AS x";
+    const schema = { t: { d: 'date', m: 'map<string,int>' } };
+    const typed = await conn.runAndReadAll(await tr.transpile(sql, 'test', schema));
+    t.deepEqual(typed.columnTypes().map(String), ['DATE', 'DATE', 'UBIGINT']);
+    t.deepEqual(typed.getRows()[0]?.map(String), ['2020-02-29', '2020-01-30', '2']);
+    // without the schema the column's type is unknown to the translation: DuckDB's TIMESTAMP, and a map refused
+    await t.throwsAsync(async () => conn.runAndReadAll(await tr.transpile(sql, 'test')), { message: /array_length/i });
+    const untyped = await conn.runAndReadAll(await tr.transpile("SELECT date_add('month', 1, d) FROM t", 'test'));
+    t.deepEqual(untyped.columnTypes().map(String), ['TIMESTAMP']);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+});
+
 test('unnamed result columns are _col0, _col1, … by position, as Athena names them; named ones keep their names', async (t) => {
   t.deepEqual((await run('SELECT count(*), 1 + 1 AS two, x, x * 2 FROM (VALUES (5)) t(x) GROUP BY x')).names, ['_col0', 'two', 'x', '_col3']);
   t.deepEqual((await run('SELECT 1 UNION ALL SELECT 2')).names, ['_col0']);

@@ -24,12 +24,19 @@ interface Answer {
 }
 
 export interface Transpiler {
-  /** The DuckDB text of one Athena query; a QueryError in Athena's shape when Athena would refuse it. */
-  transpile(sql: string, where: string): Promise<string>;
+  /**
+   * The DuckDB text of one Athena query; a QueryError in Athena's shape when Athena would refuse it.
+   * `schema` (table → column → Glue type, the catalog's) types the columns where Trino's answer
+   * depends on a type (a DATE plus days stays a DATE, cardinality of a map).
+   */
+  transpile(sql: string, where: string, schema?: SqlSchema): Promise<string>;
   close(): void;
   /** the worker's pid, while one runs */
   pid(): number | undefined;
 }
+
+/** table name → column name → Glue (Hive) type, as the catalog holds them */
+export type SqlSchema = Record<string, Record<string, string>>;
 
 export interface TranspilerOptions {
   /** the venv whose python has sqlglot (local.venvDir) */
@@ -98,7 +105,7 @@ export function createTranspiler(opts: TranspilerOptions): Transpiler {
   };
 
   return {
-    async transpile(sql, where) {
+    async transpile(sql, where, schema) {
       const w = worker ?? start();
       await w.ready;
       const id = nextId++;
@@ -113,7 +120,7 @@ export function createTranspiler(opts: TranspilerOptions): Transpiler {
           clearTimeout(timer);
           resolve(ans);
         });
-        w.proc.stdin.write(`${JSON.stringify({ id, sql })}\n`);
+        w.proc.stdin.write(`${JSON.stringify({ id, sql, schema })}\n`);
       });
       if (a.ok && typeof a.sql === 'string') return a.sql;
       const at = a.line && a.column ? `line ${a.line}:${a.column}: ` : '';

@@ -2,8 +2,8 @@
 # Build the kafkalake release bundle on the control node, once for every host:
 #   the compiled daemons (dist/daemons), package.json and the lock, the production node_modules
 #   (a copy of node_modules pruned with `npm prune --omit=dev`, no registry needed), config/, sql/,
-#   glue/, the producer's dataset (daemons/producer/data), and local mode's SQL translation (transpile.py and
-#   the sqlglot package it runs, as python/sqlglot).
+#   glue/, the producer's dataset (daemons/producer/data), local mode's SQL translation (transpile.py and
+#   the sqlglot package it runs, as python/sqlglot), and the console's page (daemons/console/static).
 # The tarball is reproducible (sorted, fixed owners and times, gzip -n), so an unchanged tree gives the
 # same bytes and the hosts see no change. Prints "changed" or "unchanged" as its last line.
 # Native modules (the optional librdkafka client) are built for one Node.js major: the bundle is refused
@@ -33,7 +33,7 @@ if [ -n "$HOST_NODE" ] && [ -d node_modules/@confluentinc/kafka-javascript/build
   [ "$built_major" = "${HOST_NODE%%.*}" ] || fail "$SRC/node_modules was built with node $built, the hosts run Node.js $HOST_NODE (kafkalake_node_version): its native modules would not load there; rebuild with that major (npm run setup provides Node.js 24 in .kafkalake/node) or set kafkalake_build: true on a control node running it"
 fi
 
-PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data daemons/local/sql/transpile.py daemons/local/sql/trino-functions.txt"
+PARTS="dist/daemons package.json package-lock.json config sql glue daemons/producer/data daemons/local/sql/transpile.py daemons/local/sql/trino-functions.txt daemons/console/static"
 present=""
 for p in $PARTS; do [ -e "$p" ] && present="$present $p"; done
 # local mode's query engine reads Athena SQL through sqlglot (daemons/local/sql/transpiler.ts): its pure-Python
