@@ -44,7 +44,7 @@ export const consoleBench: Benchmark = {
     return [
       `Command: \`npm run bench\` or \`node dist/test/bench/main.js --only console\`. The local stack (ZooKeeper, one broker, the AWS twin on free ports); a topic with 12 records, a consumer group 4 behind, one staged and one dead-lettered object, a job run, the daemons' metrics, the yearly_ohlc report over the CSV's lake (104,224 rows). Machine: ${machine()}.`,
       '',
-      `First load: \`kafkalake console --port 0\`, then a new page in headless chromium (Debian's, driven by puppeteer-core; cache off) from navigation until the page's first poll has drawn every part (flow, both charts, jobs, dead letters, report list); one warm-up page first. Anchor: \`kafkalake status --json\` on the same config, the command gathering the same numbers (a process start included). Issue 23 asks under 1 s.`,
+      `First load: \`kafkalake console --port 0\`, then a new page in headless chromium (Debian's, driven by puppeteer-core; cache off) from navigation until the page's first poll has drawn every part (flow, the three charts, jobs, dead letters, report list); one warm-up page first. Anchor: \`kafkalake status --json\` on the same config, the command gathering the same numbers (a process start included). Issue 23 asks under 1 s.`,
       '',
       `| | median of ${RUNS}, ms (min–max) |`,
       '|---|---|',

@@ -245,6 +245,19 @@ NUMBERS = {exp.DataType.Type.TINYINT, exp.DataType.Type.SMALLINT, exp.DataType.T
 DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 
 
+class Nodes:
+    """The parsed tree's nodes by class, from one walk (a query's passes would each walk it again)."""
+
+    def __init__(self, tree):
+        self.all = list(tree.walk())
+        self.by = {}
+        for n in self.all:
+            self.by.setdefault(type(n), []).append(n)
+
+    def of(self, *classes):
+        return [n for c in classes for n in self.by.get(c, [])]
+
+
 # the nodes whose translation depends on a type (typed() below)
 TYPED = (exp.DateAdd, exp.DateSub, exp.ArraySize, exp.Typeof, exp.JSONArrayContains)
 
@@ -253,11 +266,11 @@ class Types:
     """What Athena knows of an expression's type: sqlglot's annotation, and each table column's type
     from the Glue catalog (sqlglot cannot resolve columns without qualifying the whole query)."""
 
-    def __init__(self, tree, schema):
+    def __init__(self, tree, nodes, schema):
         # annotated on a copy: sqlglot's DuckDB writer changes what it writes for typed nodes (it casts
         # approx_percentile of an integer to DOUBLE), and Athena's answer is the untyped translation's
         self.known = {}
-        if not any(isinstance(n, TYPED) or (isinstance(n, (exp.Add, exp.Sub)) and (isinstance(n.expression, exp.Interval) or isinstance(n.this, exp.Interval))) for n in tree.walk()):
+        if not any(isinstance(n, TYPED) or (isinstance(n, (exp.Add, exp.Sub)) and (isinstance(n.expression, exp.Interval) or isinstance(n.this, exp.Interval))) for n in nodes.all):
             return  # nothing here depends on a type: the annotation (most of a translation's time) is skipped
         try:
             shadow = annotate_types(tree.copy(), dialect=READ)
@@ -265,7 +278,7 @@ class Types:
         except Exception:  # an unusual query: no types, the translation as sqlglot writes it
             pass
         tables = {}
-        for t in tree.find_all(exp.Table):
+        for t in nodes.of(exp.Table):
             cols = (schema or {}).get(t.name.lower())
             if cols is not None:
                 tables[t.alias_or_name.lower()] = {k.lower(): v for k, v in cols.items()}
@@ -316,24 +329,24 @@ class Types:
         return None if t is None else t.sql(dialect=READ).lower().replace(", ", ",")
 
 
-def typed(tree, types):
+def typed(nodes, types):
     """The translations that depend on a type: wrap, in place, what DuckDB would type otherwise."""
-    for node in list(tree.find_all(exp.DateAdd, exp.DateSub, exp.Add, exp.Sub)):
+    for node in nodes.of(exp.DateAdd, exp.DateSub, exp.Add, exp.Sub):
         if types.is_date_arith(node) and not isinstance(node.parent, exp.Cast):
             cast = exp.Cast(to=exp.DataType.build("DATE"))
             node.replace(cast)
             cast.set("this", node)
-    for node in list(tree.find_all(exp.ArraySize)):
+    for node in nodes.of(exp.ArraySize):
         t = types.of(node.this)
         if t is not None and t.this == exp.DataType.Type.MAP:
             node.replace(exp.Anonymous(this="cardinality", expressions=[node.this]))
-    for node in list(tree.find_all(exp.Typeof)):
+    for node in nodes.of(exp.Typeof):
         name = types.trino_name(node.this)
         if name is not None:
             node.replace(exp.Literal.string(name))
         else:  # DuckDB's own name, lower-cased as Trino names its types
             node.replace(duck("lower(replace(replace(typeof(__kl_x), 'VARCHAR', 'varchar'), 'FLOAT', 'real'))").transform(lambda n: node.this.copy() if isinstance(n, exp.Column) and n.name == "__kl_x" else n))
-    for node in list(tree.find_all(exp.JSONArrayContains)):
+    for node in nodes.of(exp.JSONArrayContains):
         t = types.of(node.expression)
         node.replace(json_array_contains(node, t.this if t is not None else None))
 
@@ -341,23 +354,23 @@ def typed(tree, types):
 HIDDEN = {"$path", "$file_size"}
 
 
-def hidden_columns(tree, schema):
+def hidden_columns(nodes, schema):
     """Athena's "$path" and "$file_size": the engine keeps a table's rows in "<table>$hidden" with them,
     and the table's name is a view without them (so SELECT * has none); a query naming one reads the
     former under the table's name."""
-    if not any(c.name.lower() in HIDDEN for c in tree.find_all(exp.Column)):
+    if not any(c.name.lower() in HIDDEN for c in nodes.of(exp.Column)):
         return
     tables = {k.lower() for k in (schema or {})}
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    for t in tree.find_all(exp.Table):
+    ctes = {c.alias_or_name.lower() for c in nodes.of(exp.CTE)}
+    for t in nodes.of(exp.Table):
         if t.name.lower() in tables and t.name.lower() not in ctes:
             if not t.alias:
                 t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
             t.set("this", exp.to_identifier(f"{t.name}$hidden", quoted=True))
 
 
-def drop_catalog(tree):
-    for t in tree.find_all(exp.Table):
+def drop_catalog(nodes):
+    for t in nodes.of(exp.Table):
         catalog = t.args.get("catalog")
         if catalog is not None and catalog.name.lower() == "awsdatacatalog":
             t.set("catalog", None)
@@ -372,11 +385,12 @@ def transpile(sql, schema=None):
         raise Refused("SYNTAX_ERROR", "no statement" if not trees else f"{len(trees)} statements: run one query at a time")
     tree = trees[0]
     check_statement(tree, sql, tokens)
-    drop_catalog(tree)
-    name_columns(tree)
-    typed(tree, Types(tree, schema))
-    hidden_columns(tree, schema)
-    tree = tree.transform(fill_gaps)
+    name_columns(tree)  # first: it replaces unnamed columns by aliased copies
+    nodes = Nodes(tree)  # one walk of the named tree serves every pass below
+    drop_catalog(nodes)
+    typed(nodes, Types(tree, nodes, schema))
+    hidden_columns(nodes, schema)
+    tree = tree.transform(fill_gaps, copy=False)  # the tree is ours: transformed in place
     return tree.sql(dialect=WRITE, copy=False)  # the tree is ours: no copy to write it
 
 
