@@ -1,7 +1,7 @@
 // The layers of daemons/ (DESIGN.md, "Layout") stay layers: lib/ is what everything shares and imports
 // nothing above it; local/ (the local stack and engines) builds on lib/ only; jobs/ picks the engine of
 // each job by mode, over lib/ and local/; the daemons use all three but not the CLI nor each other;
-// cli/ may use anything. A relative import or export-from (static or `import()`) that climbs a layer
+// cli/ may use anything, and so may console/ (the CLI's web page). A relative import or export-from (static or `import()`) that climbs a layer
 // fails here, naming the file and the import.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   producer: [...BELOW_DAEMONS, 'producer'],
   consumer: [...BELOW_DAEMONS, 'consumer'],
   scheduler: [...BELOW_DAEMONS, 'scheduler'],
-  cli: ['lib', 'local', 'jobs', 'producer', 'consumer', 'scheduler', 'cli'],
+  cli: ['lib', 'local', 'jobs', 'producer', 'consumer', 'scheduler', 'cli', 'console'],
+  // the console is the CLI's web face: `kafkalake console` serves it, and it shows what `status` gathers
+  console: ['lib', 'local', 'jobs', 'producer', 'consumer', 'scheduler', 'cli', 'console'],
 };
 
 /** The module specifiers a source imports: `import … from`, `export … from`, `import '…'`, `import('…')`. */
