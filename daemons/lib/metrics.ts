@@ -63,6 +63,8 @@ export const PUBLISHED_METRICS: Readonly<Record<string, { daemons: readonly stri
   BytesStaged: { daemons: ['consumer'], dimensions: [['Topic']] },
   ObjectsWritten: { daemons: ['consumer'], dimensions: [['Topic'], ['Topic', 'Kind']] },
   PutLatency: { daemons: ['consumer'], dimensions: [['Topic']] },
+  // send → staged: each staged object's oldest record (kafkalake console draws it)
+  StagedLatency: { daemons: ['consumer'], dimensions: [['Topic']] },
   DlqRecords: { daemons: ['consumer'], dimensions: [['Topic']] },
   ConsumerLag: { daemons: ['consumer'], dimensions: [['Topic', 'Partition']] },
   RecordsSent: { daemons: ['producer'], dimensions: [['Topic']] },

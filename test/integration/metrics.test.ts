@@ -101,6 +101,8 @@ test('the consumer publishes records/bytes in, objects written, DLQ count, lag p
   const run = runCli(['consume', '--once', '--config', cfg]);
   t.is((await run.exited).code, 0, run.stderr());
   const stagedBy = Date.now();
+  // every metric it sent is one the dashboard and alarms know (metrics.ts warns about any other)
+  t.false(`${run.stdout()}${run.stderr()}`.includes('not in PUBLISHED_METRICS'), `${run.stdout()}${run.stderr()}`.split('\n').filter((l) => l.includes('PUBLISHED_METRICS')).join('\n'));
   const aws = createAwsClients(stack.config());
   const listed = await aws.cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
   const names = new Set((listed.Metrics ?? []).map((x) => x.MetricName));
