@@ -103,6 +103,7 @@ def parse_args(argv):
     p.add_argument("--kafkalake_retain_minutes", type=float, default=120)
     p.add_argument("--kafkalake_action", choices=["etl", "compact"], default="etl")
     p.add_argument("--kafkalake_compact_max_files", type=int, default=8)
+    p.add_argument("--JOB_RUN_ID")  # Glue passes the run's id: the run's summary names it
     args, _unknown = p.parse_known_args(argv)
     if args.kafkalake_specs:
         specs = json.loads(args.kafkalake_specs)
@@ -478,6 +479,11 @@ def read_bookmark(store, job):
             tables[t] = {"listFrom": "", "partitions": marks}
         b = {"version": 2, "job": b.get("job", job), "updatedAt": b.get("updatedAt", ""), "tables": tables}
     return b
+
+
+def last_run_key(job, action):
+    """The report of the job's last run of an action (etl, compact), for the runner (glue-runner.ts)."""
+    return f"_state/{job}.last-{action}.json"
 
 
 def write_bookmark(store, b):
@@ -903,7 +909,8 @@ def expire_retired(ctx, spec):
 
 def new_stats(spec):
     return {"table": spec["table"], "objects": 0, "rowsRead": 0, "rowsRejected": 0, "dlqObjects": [], "partitions": [], "files": 0,
-            "rowsWritten": 0, "appended": [], "rewritten": [], "created": [], "filesRead": 0, "filesProbed": 0, "filesCopied": 0, "retiredDeleted": 0}
+            "rowsWritten": 0, "appended": [], "rewritten": [], "created": [], "filesRead": 0, "filesProbed": 0, "filesCopied": 0, "retiredDeleted": 0,
+            "oldestSentAtMs": None, "committedAtMs": None}
 
 
 def run_etl(ctx, spec, bookmark):
@@ -918,7 +925,11 @@ def run_etl(ctx, spec, bookmark):
         return stats
     ctx.log(f"{spec['table']}: merging {len(objects)} staging objects")
     typed = typed_frame(ctx.spark, spec, ctx.store, objects).persist(StorageLevel.MEMORY_AND_DISK)
-    counts = typed.agg(F.count(F.lit(1)).alias("n"), F.count("reason").alias("bad")).collect()[0]
+    # the oldest send time of the rows that go to the lake (send → lake freshness): in epoch ms,
+    # computed by Spark (a collected timestamp would be converted to the driver's local time)
+    oldest = F.min(F.when(F.col("reason").isNull(), F.col("_timestamp")))
+    counts = typed.agg(F.count(F.lit(1)).alias("n"), F.count("reason").alias("bad"),
+                       F.round(oldest.cast("double") * 1000).cast("long").alias("oldest")).collect()[0]
     stats["rowsRead"], stats["rowsRejected"] = counts["n"], counts["bad"]
     if counts["bad"]:
         _, stats["dlqObjects"] = write_dlq(spec, ctx.store, typed)
@@ -937,6 +948,8 @@ def run_etl(ctx, spec, bookmark):
         if any(p.read for p in parts):
             rows = rows.unionByName(read_lake_files(ctx, spec, [p for p in parts if p.read]).select(*cols, "_pid"))
         commit_partitions(ctx, spec, parts, dedup(spec, rows), run_id(objects), stats)
+        stats["committedAtMs"] = int(now_utc().timestamp() * 1000)
+        stats["oldestSentAtMs"] = counts["oldest"]
     typed.unpersist()
 
     mark_merged(bookmark, spec, objects, listed_at)
@@ -1028,7 +1041,10 @@ def main(argv):
             results = [run_etl(ctx, spec, bookmark) for spec in args.specs]
     except JobError as err:
         raise SystemExit(f"kafkalake-etl: {err}") from None
-    print(json.dumps({"job": args.kafkalake_job, "action": args.kafkalake_action, "tables": results}))
+    summary = {"job": args.kafkalake_job, "action": args.kafkalake_action, "runId": args.JOB_RUN_ID, "finishedAt": iso_ms(now_utc()), "tables": results}
+    # the runner reads the run's report here (a Glue run's stdout goes to CloudWatch Logs only)
+    store.write(last_run_key(args.kafkalake_job, args.kafkalake_action), (json.dumps(summary) + "\n").encode("utf-8"))
+    print(json.dumps(summary))
     spark.stop()
 
 

@@ -11,6 +11,7 @@ import { createAwsClients } from '../lib/aws.js';
 import { oneLine } from '../lib/errors.js';
 import { bucketOf } from '../lib/catalog/objects.js';
 import type { Config } from '../lib/config/index.js';
+import { loadSpecs } from '../lib/etl/spec.js';
 import type { Logger } from '../lib/log.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { s3History } from '../scheduler/history.js';
@@ -26,7 +27,7 @@ export interface SeriesReport {
   from: string;
   to: string;
   periodS: number;
-  /** records in, staged and dead-lettered per second; lag per partition; send → staged, seconds */
+  /** records in, staged and dead-lettered per second; lag per partition; send → staged and send → lake, seconds */
   rates: Series[];
   lag: Series[];
   freshness: Series[];
@@ -55,7 +56,16 @@ export function consoleData(deps: ConsoleDeps) {
     MetricStat: { Metric: { Namespace: ns, MetricName: name, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) }, Period: periodS, Stat: s },
   });
 
-  /** The last hour: the consumer's records per second and send → staged latency, the scheduler's lag per partition. */
+  /** The lake's tables (the ETL specs): one send → lake series each. A spec that does not load is left to `status` to name. */
+  const tables = (): string[] => {
+    try {
+      return loadSpecs(resolveFromRoot(c.etl.specDir)).map((s) => s.table);
+    } catch {
+      return [];
+    }
+  };
+
+  /** The last hour: the consumer's records per second and send → staged latency, the scheduler's lag per partition and send → lake latency. */
   async function series(partitionList?: number[], minutes = 60): Promise<SeriesReport> {
     const to = now();
     const from = new Date(to.getTime() - minutes * 60_000);
@@ -63,6 +73,7 @@ export function consoleData(deps: ConsoleDeps) {
     const consumer = { Daemon: 'consumer', Topic: topic };
     // the partitions the page knows from the status' lag (Kafka's own answer); before that, the config's
     // count (no ListMetrics: the hosts' policy grants GetMetricData only)
+    const lakeTables = tables();
     const partitions = (partitionList ?? Array.from({ length: c.kafka.partitions }, (_, i) => i)).map(String);
     const rates = [
       ['in', 'RecordsIn', 'records in'],
@@ -73,6 +84,7 @@ export function consoleData(deps: ConsoleDeps) {
       ...rates.map(([id, metric]) => stat(id, metric, consumer, 'Sum', periodS)),
       ...partitions.map((p, i) => stat(`p${i}`, 'ConsumerGroupLag', { Daemon: 'scheduler', Topic: topic, Partition: p }, 'Maximum', periodS)),
       stat('fs', 'StagedLatency', consumer, 'Maximum', periodS),
+      ...lakeTables.map((table, i) => stat(`fl${i}`, 'LakeLatency', { Daemon: 'scheduler', Table: table }, 'Maximum', periodS)),
     ];
     const s = await metricSeries(aws.cloudwatch, q, from, to);
     const points = (id: string, scale = 1) => (s.get(id) ?? []).map((x) => ({ t: x.t.toISOString(), v: Math.round((x.v / scale) * 10) / 10 })).sort((a, b) => a.t.localeCompare(b.t));
@@ -82,8 +94,11 @@ export function consoleData(deps: ConsoleDeps) {
       periodS,
       rates: rates.map(([id, , name]) => ({ name, unit: 'records/s', points: points(id, periodS) })),
       lag: partitions.map((p, i) => ({ name: `partition ${p}`, unit: 'records', points: points(`p${i}`) })),
-      // the oldest record of each staged object, the worst of the period
-      freshness: [{ name: 'send → staged (max)', unit: 's', points: points('fs', 1000) }],
+      // the oldest record of each staged object, and of each ETL run's new rows: the worst of the period
+      freshness: [
+        { name: 'send → staged (max)', unit: 's', points: points('fs', 1000) },
+        ...lakeTables.map((table, i) => ({ name: lakeTables.length > 1 ? `send → lake, ${table} (max)` : 'send → lake (max)', unit: 's', points: points(`fl${i}`, 1000) })),
+      ],
     };
   }
 

@@ -75,6 +75,20 @@ export function runCompact(config: Readonly<Config>, log: Logger): Promise<Compa
   return withExecutor<CompactReport>(config, log, (x) => (config.mode === 'aws' ? x.glue('compact').run() : x.local.compact(config.compact.maxFiles)));
 }
 
+/**
+ * Send → lake of each table a run wrote: from the send time of the oldest record it put into the lake
+ * to the switch that made its rows visible (the worst of the run). Both executors report the two times
+ * (a Glue run in its last-run file); a table the run did not write, or a run without figures, has none.
+ */
+export function lakeLatencies(r: EtlReport): Array<{ table: string; ms: number }> {
+  const out: Array<{ table: string; ms: number }> = [];
+  for (const t of r.tables ?? []) {
+    if (t.oldestSentAtMs === null || t.committedAtMs === null) continue;
+    out.push({ table: t.table, ms: Math.max(0, t.committedAtMs - t.oldestSentAtMs) });
+  }
+  return out;
+}
+
 /** The lines `kafkalake run compact` prints. */
 export function describeCompact(r: CompactReport): string[] {
   if (r.mode === 'aws') return describeEtl(r).map((l) => l.replace(/^etl:/, 'compact:'));

@@ -79,6 +79,8 @@ export const PUBLISHED_METRICS: Readonly<Record<string, { daemons: readonly stri
   UnderReplicatedPartitions: { daemons: ['scheduler'], dimensions: [[], ['Topic']] },
   OfflinePartitions: { daemons: ['scheduler'], dimensions: [[], ['Topic']] },
   JobDuration: { daemons: ['scheduler'], dimensions: [['Job']] },
+  // send → lake: an ETL run's oldest record, from its send to the switch that made it visible (scheduler/jobs.ts)
+  LakeLatency: { daemons: ['scheduler'], dimensions: [['Table']] },
   JobSuccess: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
   JobFailure: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },
   JobStopped: { daemons: ['scheduler'], dimensions: [['Job'], ['Kind']] },

@@ -56,3 +56,31 @@ test('a summary over 500 characters is cut in its first lines: the last, the run
   t.true(long.endsWith(`…; ${total}`));
   t.true(long.startsWith('etl t: xxx'));
 });
+
+test('an ETL run publishes send → lake per table it wrote (LakeLatency, Table): commit time minus the oldest send time', async (t) => {
+  const file = path.join(dir, 'latency.json');
+  writeFileSync(file, JSON.stringify({ mode: 'local', aws: { bucket: 'b' } }));
+  const { config } = loadConfig({ file, env: {} });
+  const table = (name: string, oldestSentAtMs: number | null, committedAtMs: number | null) => ({ table: name, appended: [], rewritten: [], created: [], oldestSentAtMs, committedAtMs });
+  const reports = [
+    { mode: 'local', tables: [table('a', 1_000, 8_500), table('idle', null, null)] },
+    // a Glue run reports its tables' figures from its last-run file; one without them publishes nothing
+    { mode: 'aws', state: 'SUCCEEDED', tables: [table('a', 10_000, 12_000)] },
+    { mode: 'aws', state: 'SUCCEEDED' },
+  ];
+  const timings: Array<[string, number, unknown]> = [];
+  let n = 0;
+  const jobs = buildJobs({
+    config,
+    log,
+    runJobs: [{ name: 'etl', summary: 'etl', run: async () => ({ report: reports[n++], lines: ['etl: done'] }) }],
+    reports: [],
+    metrics: { timing: (name, ms, dims) => void timings.push([name, ms, dims]) },
+  });
+  const etl = jobs.find((j) => j.name === 'etl')!;
+  for (let i = 0; i < reports.length; i++) await etl.run(new AbortController().signal);
+  t.deepEqual(timings, [
+    ['LakeLatency', 7_500, { extra: { Table: 'a' } }],
+    ['LakeLatency', 2_000, { extra: { Table: 'a' } }],
+  ]);
+});

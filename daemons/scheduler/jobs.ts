@@ -3,6 +3,8 @@
 // the configured mode. The saved reports come from sql/reports/*.sql, each with its own schedule.
 import type { Config } from '../lib/config/index.js';
 import type { Logger } from '../lib/log.js';
+import type { Metrics } from '../lib/metrics.js';
+import { type EtlReport, lakeLatencies } from '../jobs/etl.js';
 import type { RunJob } from '../jobs/table.js';
 import type { Job, JobResult } from './job.js';
 import type { ReportFile } from './report-files.js';
@@ -15,6 +17,8 @@ export interface JobsDeps {
   reports: ReportFile[];
   /** how a run is done; default in this process. The daemon runs each in a worker process (worker.ts). */
   runner?: JobRunner;
+  /** where an ETL run's send → lake latency goes (LakeLatency per Table) */
+  metrics?: Pick<Metrics, 'timing'>;
 }
 
 /** Runs one job of the table with its arguments; stops it when the signal fires (if it can). */
@@ -40,11 +44,19 @@ export function summaryOf(lines: string[], max = 500): string {
   return last.length + 4 > max ? all.slice(0, max) : `${all.slice(0, max - last.length - 3)}…; ${last}`;
 }
 
-function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean) {
+function adapter(runJob: RunJob, deps: JobsDeps, args: string[], changed: (report: unknown) => boolean, observe?: (report: unknown) => void) {
   const runner: JobRunner = deps.runner ?? ((j, a) => j.run(deps.config, deps.log, a));
   return async (signal: AbortSignal): Promise<JobResult> => {
     const { report, lines } = await runner(runJob, args, signal);
+    observe?.(report);
     return { changed: changed(report), summary: summaryOf(lines) };
+  };
+}
+
+/** An ETL run's send → lake latency per table, as the LakeLatency metric (kafkalake console draws it). */
+function observeEtl(deps: JobsDeps) {
+  return (report: unknown) => {
+    for (const l of lakeLatencies(report as EtlReport)) deps.metrics?.timing('LakeLatency', l.ms, { extra: { Table: l.table } });
   };
 }
 
@@ -65,7 +77,7 @@ export function buildJobs(deps: JobsDeps): Job[] {
   // instead of one failing on the lock the other holds
   // a run longer than the interval is followed at once by the next (misfire runOnce), not an interval later:
   // under load the lake trails by one run, not one run and an interval
-  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, group: 'lake', misfire: 'runOnce', timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged) });
+  if (etl) jobs.push({ name: 'etl', kind: 'etl', cron: config.etl.cron, group: 'lake', misfire: 'runOnce', timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS, run: adapter(etl, deps, [], etlChanged, observeEtl(deps)) });
   else log.warn('no etl job in the run table: not scheduled');
   const compact = find('compact');
   if (compact && config.compact.cron) {

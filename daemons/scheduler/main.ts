@@ -35,11 +35,10 @@ export async function startSchedulerDaemon({ config, log, secrets, logFormat }: 
   const workers = createWorkerPool({ log });
   const workerLog = { daemon: 'scheduler', level: config.log.level, format: logFormat ?? 'json', ...(config.log.file ? { file: config.log.file } : {}) };
   const runner: JobRunner = (job, args, signal) => workers.run({ job: job.name, args, config, secrets: [...secrets], log: workerLog }, signal);
-  const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports, runner });
-  const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;
-
   const aws = createAwsClients(config);
   const metrics = daemonMetrics(config, aws.cloudwatch, 'scheduler', log);
+  const jobs = buildJobs({ config, log, runJobs: RUN_JOBS, reports, runner, metrics });
+  const alarms = evaluatesAlarms(config) ? alarmsFromConfig(config, resolveFromRoot) : undefined;
   const scheduler = createScheduler({
     jobs,
     history: s3History(aws.s3, config.aws.bucket, log),

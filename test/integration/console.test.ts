@@ -69,7 +69,7 @@ test.serial('the page shows the running pipeline as status --json does, and a sa
   const rates = (await page.evaluate("Chart.getChart(document.querySelector('#chart-rates')).data.datasets.map((d) => [d.label, d.data.reduce((n, p) => n + p.y, 0)])")) as Array<[string, number]>;
   t.deepEqual(rates, [['records in', 10], ['records staged', 10], ['records dead-lettered', 0]]);
   const fresh = (await page.evaluate("Chart.getChart(document.querySelector('#chart-freshness')).data.datasets.map((d) => [d.label, Math.max(...d.data.map((p) => p.y))])")) as Array<[string, number]>;
-  t.deepEqual(fresh, [['send → staged (max)', 2.5]]);
+  t.deepEqual(fresh, [['send → staged (max)', 2.5], ['send → lake (max)', 7.5]]);
 
   // the report: yearly_ohlc chosen, one series per index, its table holds the file's rows
   await page.select('#report-name', 'yearly_ohlc');

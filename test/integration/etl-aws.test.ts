@@ -102,9 +102,14 @@ test.serial('polling waits through STARTING and RUNNING and reports DPU-seconds'
   await createJob(job);
   await pace(3);
   const slept: number[] = [];
+  const store = s3Store(aws.s3, bucket);
+  // the job's report of its run (glue/etl_job.py writes it as it ends): another run's is not taken
+  const table = { table: 'stock_market_data', objects: 2, rowsRead: 10, rowsRejected: 0, rowsWritten: 10, partitions: ['year=2020'], created: [], oldestSentAtMs: 1_000, committedAtMs: 4_000 };
+  const lastRun = (runId: string, tables: unknown[]) => store.put(`_state/${job}.last-etl.json`, Buffer.from(JSON.stringify({ job, action: 'etl', runId, tables })));
+  await lastRun('jr_another', [{ ...table, oldestSentAtMs: 0 }]);
   const runner = createGlueRunner({
     glue: aws.glue,
-    store: s3Store(aws.s3, bucket),
+    store,
     specs: SPECS,
     job,
     log,
@@ -113,11 +118,16 @@ test.serial('polling waits through STARTING and RUNNING and reports DPU-seconds'
     lockTtlMs: 60_000,
     sleep: async (ms) => {
       slept.push(ms);
+      if (slept.length === 2) {
+        const runs = await aws.glue.send(new GetJobRunsCommand({ JobName: job }));
+        await lastRun(runs.JobRuns?.[0]?.Id ?? '', [table]);
+      }
       await new Promise((res) => setTimeout(res, ms));
     },
   });
   const report = await runner.run();
   t.is(report.state, 'SUCCEEDED');
+  t.deepEqual(report.tables, [table], 'the run\'s own report, not another run\'s');
   t.true(report.polls >= 5, `polled ${report.polls} times`);
   t.is(slept.length, report.polls - 1);
   t.true(slept.every((ms) => ms === 50));

@@ -13,7 +13,7 @@ export const SPEC_FILE = path.join(PROJECT_ROOT, 'glue/tables/stock_market_data.
 
 export interface SparkResult {
   code: number | null;
-  report: { job: string; tables: { table: string; objects: number; rowsRead: number; rowsRejected: number; partitions: string[]; files: number }[] } | undefined;
+  report: { job: string; tables: { table: string; objects: number; rowsRead: number; rowsRejected: number; partitions: string[]; files: number; oldestSentAtMs: number | null; committedAtMs: number | null }[] } | undefined;
   stderr: string;
   peakRssKb: number | undefined;
   ms: number;

@@ -14,7 +14,8 @@ import { acquireLock } from '../../daemons/lib/etl/state.js';
 import { loadSpecs } from '../../daemons/lib/etl/spec.js';
 import { dirStore, type ObjectStore, s3Store } from '../../daemons/lib/etl/store.js';
 import { createLogger } from '../../daemons/lib/log.js';
-import { createLocalEtl } from '../../daemons/local/etl/executor.js';
+import { createLocalEtl, type EtlRunReport } from '../../daemons/local/etl/executor.js';
+import { describeEtl } from '../../daemons/jobs/etl.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { copyPrefix, currentFiles, duck, lakeScan, manifests, runSparkJob, SPEC_FILE } from './etl-helpers.js';
@@ -43,9 +44,9 @@ const sparkDir = () => dirs[0]!;
 /** the CLI's failure line (node may print its own warnings before it) */
 const lastLine = (stderr: string) => stderr.trim().split('\n').pop() ?? '';
 
-async function etl(): Promise<{ code: number; stdout: string; stderr: string }> {
+async function etl(args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [CLI, 'run', 'etl', '--config', configFile], { timeout: 240_000 });
+    const r = await run(process.execPath, [CLI, 'run', 'etl', '--config', configFile, ...args], { timeout: 240_000 });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -184,8 +185,10 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
     nextDay(today()),
   );
 
-  const r = await etl();
-  t.is(r.code, 0, r.stderr);
+  const json = await etl(['--json']);
+  t.is(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as EtlRunReport;
+  const r = { ...json, stdout: describeEtl(report).join('\n') }; // what the run prints without --json
   t.log(r.stdout.trim());
   // LATE 1966 is outside the key range of 1966's file: appended, no file read; the correction (1970) is
   // in its file: rewritten; the new NYA date of 1971 is within its file's ranges, but the file's keys,
@@ -199,6 +202,11 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
     const nya = await db.rows(`SELECT close, _offset::INT AS o FROM ${lakeScan(lake)} WHERE index = 'NYA' AND trade_date = DATE '1970-01-02'`);
     t.is(nya.length, 1);
     t.is(nya[0]!.close, 1234.5);
+    // send → lake: the oldest send time of the three rows the run put into the lake, and its commit after it
+    const [oldest] = await db.rows(`SELECT epoch_ms(min(_timestamp))::DOUBLE AS ms FROM ${lakeScan(lake)}
+      WHERE index = 'LATE' OR (index = 'NYA' AND trade_date IN (DATE '1970-01-02', DATE '1971-03-06'))`);
+    t.is(report.tables[0]?.oldestSentAtMs, Number(oldest!.ms));
+    t.true((report.tables[0]?.committedAtMs ?? 0) > Number(oldest!.ms) && (report.tables[0]?.committedAtMs ?? Infinity) <= Date.now());
   } finally {
     db.close();
   }
@@ -223,6 +231,9 @@ test.serial('a late record rewrites its old partition, duplicates collapse, a ba
   t.is(s.code, 0, s.stderr);
   t.is(s.report?.tables[0]?.objects, Number(/: (\d+) staging objects/.exec(r.stdout)?.[1]), 'the staging objects DuckDB merged, no marker');
   t.is(s.report?.tables[0]?.rowsRejected, 2);
+  t.is(s.report?.tables[0]?.oldestSentAtMs, report.tables[0]?.oldestSentAtMs, 'the same oldest send time');
+  // the runner reads the run's report from the bucket (a Glue run's stdout goes to CloudWatch Logs)
+  t.deepEqual((JSON.parse(readFileSync(path.join(sparkDir(), `_state/${JOB}.last-etl.json`), 'utf8')) as { tables: unknown }).tables, s.report?.tables);
   await assertSameLake(t, lake, sparkDir());
   t.deepEqual(dlqLines(sparkDir()), dlq, 'the same DLQ records');
 

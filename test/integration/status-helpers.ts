@@ -40,7 +40,7 @@ export async function world(stack: TestStack) {
   return { bucket, topic, groupId };
 }
 
-/** One flush of each daemon's metrics (heartbeat, memory; the consumer's 600 records in and staged, 2.5 s from send to staged). */
+/** One flush of each daemon's metrics (heartbeat, memory; the consumer's 600 records in and staged, 2.5 s from send to staged; the scheduler's 7.5 s from send to lake). */
 export async function heartbeats(stack: TestStack, namespace: string, daemons: string[], topic: string) {
   const aws = createAwsClients(stack.config());
   for (const daemon of daemons) {
@@ -50,6 +50,7 @@ export async function heartbeats(stack: TestStack, namespace: string, daemons: s
       m.count('RecordsStaged', 600, { topic });
       m.timing('StagedLatency', 2500, { topic });
     }
+    if (daemon === 'scheduler') m.timing('LakeLatency', 7500, { extra: { Table: 'stock_market_data' } });
     await m.close();
   }
   aws.destroy();

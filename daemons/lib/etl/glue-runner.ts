@@ -1,13 +1,14 @@
 // The aws-mode ETL: AWS Glue runs glue/etl_job.py (the job Ansible created, its script in S3). We hold
 // the run lock, call StartJobRun with the specs as job arguments, poll GetJobRun until a terminal
-// state or our timeout (then we ask Glue to stop the run), and report duration, DPU-seconds and, on
-// failure, Glue's error message. The job itself reads and writes the bookmark (same format as local).
+// state or our timeout (then we ask Glue to stop the run), and report duration, DPU-seconds, the tables'
+// figures the job wrote to _state/<job>.last-<action>.json and, on failure, Glue's error message. The
+// job itself reads and writes the bookmark (same format as local).
 import { BatchStopJobRunCommand, GetJobRunCommand, type GlueClient, type JobRun, StartJobRunCommand } from '@aws-sdk/client-glue';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkalakeError, wrap } from '../errors.js';
+import { KafkalakeError, oneLine, wrap } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { TableSpec } from './spec.js';
-import { acquireLock } from './state.js';
+import { acquireLock, lastRunKey } from './state.js';
 import type { ObjectStore } from './store.js';
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ERROR', 'TIMEOUT', 'STOPPED', 'EXPIRED']);
@@ -23,6 +24,21 @@ export interface GlueRunReport {
   /** DPUSeconds when Glue reports it (auto-scaling, Flex), else MaxCapacity (or workers × DPU per worker) × ExecutionTime */
   dpuSeconds: number | null;
   polls: number;
+  /** each table's figures as the job reported them (its last-run file, when it names this run) */
+  tables?: GlueTableStats[];
+}
+
+/** What glue/etl_job.py reports of a table (new_stats): the DuckDB executor's TableRunStats without its phases. */
+export interface GlueTableStats {
+  table: string;
+  objects: number;
+  rowsRead: number;
+  rowsRejected: number;
+  rowsWritten: number;
+  partitions: string[];
+  created: string[];
+  oldestSentAtMs: number | null;
+  committedAtMs: number | null;
 }
 
 /** The job arguments the PySpark script reads (glue/etl_job.py parses the same names). */
@@ -82,6 +98,20 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
   const { glue, job, log } = deps;
   const wait = deps.sleep ?? ((ms: number) => sleep(ms));
   const where = `glue job ${job}`;
+  const action = deps.compact ? 'compact' : 'etl';
+  /** The tables' figures the run wrote (glue/etl_job.py), or undefined (an older script, another run's file: logged). */
+  async function jobReport(runId: string): Promise<GlueTableStats[] | undefined> {
+    const key = lastRunKey(job, action);
+    try {
+      const got = await deps.store.get(key);
+      const r = got ? (JSON.parse(got.body.toString('utf8')) as { runId?: string; tables?: GlueTableStats[] }) : undefined;
+      if (r?.runId === runId && Array.isArray(r.tables)) return r.tables;
+      log.warn('the Glue run left no report of its own: its tables\' figures are unknown', { where: deps.store.where(key), runId, found: r?.runId ?? null });
+    } catch (err) {
+      log.warn('cannot read the Glue run\'s report', { where: deps.store.where(key), error: oneLine(err) });
+    }
+    return undefined;
+  }
   return {
     async run(): Promise<GlueRunReport> {
       const started = Date.now();
@@ -127,7 +157,9 @@ export function createGlueRunner(deps: GlueRunnerDeps) {
               dpuSeconds: dpuSeconds(run),
               polls,
             };
-            log.info('Glue job run succeeded', { ...report });
+            const tables = await jobReport(runId);
+            if (tables) report.tables = tables;
+            log.info('Glue job run succeeded', { ...report, tables: tables?.length });
             return report;
           }
           if (Date.now() - started >= deps.timeoutMs) {

@@ -38,6 +38,8 @@ export interface Bookmark {
 
 export const bookmarkKey = (job: string) => `_state/${job}.json`;
 export const lockKey = (job: string) => `_state/${job}.lock`;
+/** The Glue job's report of its last run of an action (glue/etl_job.py last_run_key): its stdout goes to CloudWatch Logs only. */
+export const lastRunKey = (job: string, action: 'etl' | 'compact') => `_state/${job}.last-${action}.json`;
 
 /** Staging object names: <topic>+<partition>+<first_offset:020d>+<last_offset:020d>.jsonl.gz */
 export const STAGING_OBJECT = /\/dt=(\d{4}-\d{2}-\d{2})\/([^/]+)\+(\d+)\+(\d{20})\+(\d{20})\.jsonl\.gz$/;

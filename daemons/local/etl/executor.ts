@@ -42,6 +42,10 @@ export interface TableRunStats {
   filesProbed: number;
   filesCopied: number;
   retiredDeleted: number;
+  /** the send time (_timestamp) of the oldest record the run put into the lake, epoch ms; null when it put none */
+  oldestSentAtMs: number | null;
+  /** when the run's partitions were switched for readers, epoch ms; null when it switched none */
+  committedAtMs: number | null;
   /** wall time of the run's steps, ms: where a run's time goes */
   phasesMs: Partial<Record<EtlPhase, number>>;
 }
@@ -127,7 +131,7 @@ export function createLocalEtl(deps: LocalEtlDeps) {
 
   async function runTable(conn: DuckDBConnection, spec: TableSpec, bookmark: Bookmark, dir: string): Promise<TableRunStats> {
     const tlog = log.child({ table: spec.table });
-    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], created: [], filesRead: 0, filesProbed: 0, filesCopied: 0, retiredDeleted: 0, phasesMs: {} };
+    const stats: TableRunStats = { table: spec.table, objects: 0, rowsRead: 0, rowsRejected: 0, dlqObjects: [], partitions: [], files: 0, rowsWritten: 0, appended: [], rewritten: [], created: [], filesRead: 0, filesProbed: 0, filesCopied: 0, retiredDeleted: 0, oldestSentAtMs: null, committedAtMs: null, phasesMs: {} };
     const phase = async <T>(name: EtlPhase, work: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
       try {
@@ -179,10 +183,11 @@ WHERE CASE WHEN starts_with(l.line, ' ') THEN trim(l.line) <> '' ELSE l.line <> 
     // 2. parse and cast
     const [counts] = await phase('type', async () => {
       await conn.run(typedSql(spec));
-      return await rows(conn, 'SELECT count(*) AS n, count(reason) AS bad FROM typed');
+      return await rows(conn, 'SELECT count(*) AS n, count(reason) AS bad, epoch_ms(min("_timestamp") FILTER (WHERE reason IS NULL)) AS oldest FROM typed');
     });
     stats.rowsRead = Number(counts?.n ?? 0);
     stats.rowsRejected = Number(counts?.bad ?? 0);
+    const oldest = counts?.oldest;
 
     // 3. rejected rows → the DLQ, one object per staging object, named after it
     if (stats.rowsRejected > 0) await phase('dlq', async () => {
@@ -212,6 +217,10 @@ WHERE CASE WHEN starts_with(l.line, ' ') THEN trim(l.line) <> '' ELSE l.line <> 
     });
     Object.assign(stats, { appended: w.appended, rewritten: w.rewritten, created: w.created, files: w.filesWritten, rowsWritten: w.rowsWritten, filesRead: w.filesRead, filesProbed: w.filesProbed, filesCopied: w.filesCopied });
     stats.partitions = [...w.appended, ...w.rewritten].sort();
+    if (stats.partitions.length > 0) {
+      stats.committedAtMs = (deps.now?.() ?? new Date()).getTime();
+      stats.oldestSentAtMs = oldest === null || oldest === undefined ? null : Number(oldest);
+    }
 
     // 6. only now: these objects are merged
     markMerged(bookmark, spec, objects, listedAt);
