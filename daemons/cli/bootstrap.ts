@@ -11,6 +11,7 @@ import { type AwsClients, createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';
 import { dashboardBody, putDashboard } from '../lib/dashboard.js';
 import { KafkalakeError, wrap } from '../lib/errors.js';
+import { loadSpecs } from '../lib/etl/spec.js';
 import { resolveFromRoot } from '../lib/paths.js';
 import { listReportFiles } from '../scheduler/report-files.js';
 import { type Command, context, parse } from './context.js';
@@ -92,7 +93,7 @@ export const STEPS: BootstrapStep[] = [
     async run(c, aws) {
       const arns = (await describeAlarms(aws.cloudwatch, c.monitoring.alarmPrefix)).map((a) => a.AlarmArn ?? '').filter(Boolean);
       const reports = listReportFiles(resolveFromRoot(c.reports.dir)).map((r) => `report-${r.name}`);
-      const body = dashboardBody({ namespace: c.metrics.namespace, region: c.aws.region, topic: c.kafka.topic, periodSeconds: c.monitoring.periodSeconds, alarmArns: arns, jobs: ['etl', 'crawl', ...reports] });
+      const body = dashboardBody({ namespace: c.metrics.namespace, region: c.aws.region, topic: c.kafka.topic, periodSeconds: c.monitoring.periodSeconds, alarmArns: arns, jobs: ['etl', 'crawl', ...reports], tables: loadSpecs(resolveFromRoot(c.etl.specDir)).map((t) => t.table) });
       return [{ resource: `dashboard ${c.monitoring.dashboardName}`, result: await putDashboard(aws.cloudwatch, c.monitoring.dashboardName, body) }];
     },
   },

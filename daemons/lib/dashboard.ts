@@ -12,6 +12,8 @@ export interface DashboardSettings {
   alarmArns: string[];
   /** the scheduler's job names (etl, crawl, report-...) */
   jobs: string[];
+  /** the lake's tables (the ETL specs' table names): one send → lake line each */
+  tables: string[];
 }
 
 type MetricLine = (string | { stat?: string; label?: string })[];
@@ -32,8 +34,19 @@ const TOKEN = '\u0000kl:';
 const tok = (name: string) => `${TOKEN}${name}\u0000`;
 const JOB_LINES = tok('jobLines');
 const JOB = tok('job');
+const TABLE_LINES = tok('tableLines');
+const TABLE = tok('table');
 
-function definition(v: { namespace: string; region: string; topic: string; period: number | string; alarms: string[] | string | undefined; jobs: MetricLine[] | string }) {
+function definition(v: {
+  namespace: string;
+  region: string;
+  topic: string;
+  period: number | string;
+  alarms: string[] | string | undefined;
+  jobs: MetricLine[] | string;
+  /** the send → lake lines, one per table (or the template's loop token) */
+  tables: MetricLine[] | string;
+}) {
   const ns = v.namespace;
   let y = 0;
   const widgets: unknown[] = [];
@@ -61,6 +74,8 @@ function definition(v: { namespace: string; region: string; topic: string; perio
   );
   graph('Dead-lettered records', [[ns, 'DlqRecords', 'Daemon', 'consumer', 'Topic', v.topic]]);
   graph('S3 PUT latency (ms)', [[ns, 'PutLatency', 'Daemon', 'consumer', 'Topic', v.topic, { stat: 'Average' }]], 'Average');
+  // freshness: each staged object's oldest record, and each ETL run's (LakeLatency per table)
+  graph('Freshness (ms): send → staged, send → lake', typeof v.tables === 'string' ? v.tables : [stagedLine(ns, v.topic), ...v.tables], 'Maximum');
   // JobDuration is published per job (Daemon + Job): one line per job
   graph('Job duration (ms)', v.jobs, 'Maximum');
   graph(
@@ -75,6 +90,8 @@ function definition(v: { namespace: string; region: string; topic: string; perio
 }
 
 const jobLine = (ns: string) => (job: string): MetricLine => [ns, 'JobDuration', 'Daemon', 'scheduler', 'Job', job];
+const stagedLine = (ns: string, topic: string): MetricLine => [ns, 'StagedLatency', 'Daemon', 'consumer', 'Topic', topic];
+const tableLine = (ns: string) => (table: string): MetricLine => [ns, 'LakeLatency', 'Daemon', 'scheduler', 'Table', table];
 
 export function dashboardBody(s: DashboardSettings): string {
   return JSON.stringify(
@@ -85,6 +102,7 @@ export function dashboardBody(s: DashboardSettings): string {
       period: s.periodSeconds,
       alarms: s.alarmArns.length > 0 ? [...s.alarmArns].sort() : undefined,
       jobs: s.jobs.map(jobLine(s.namespace)),
+      tables: s.tables.map(tableLine(s.namespace)),
     }),
   );
 }
@@ -99,6 +117,8 @@ export const TEMPLATE_VARIABLES = {
   alarms: '__aws_resources_dashboard_alarm_arns',
   /** set by tasks/cloudwatch.yml: etl, crawl and report-<name> of every sql/reports/*.sql */
   jobs: '__aws_resources_dashboard_jobs',
+  /** set by tasks/cloudwatch.yml: the table of every glue/tables/*.json */
+  tables: '__aws_resources_dashboard_tables',
 } as const;
 
 /** templates/dashboard.json.j2 of the aws_resources role: this definition, the values as Jinja expressions. */
@@ -112,15 +132,20 @@ export function dashboardTemplate(): string {
       .replaceAll(quoted(tok('topic')), `{{ ${V.topic} | to_json }}`)
       .replaceAll(quoted(tok('period')), `{{ ${V.period} | int }}`)
       .replaceAll(quoted(tok('alarms')), `{{ ${V.alarms} | sort | to_json }}`)
-      .replaceAll(quoted(JOB), '{{ job | to_json }}');
+      .replaceAll(quoted(JOB), '{{ job | to_json }}')
+      .replaceAll(quoted(TABLE), '{{ table | to_json }}');
   const line = fill(JSON.stringify(jobLine(tok('namespace'))(JOB)));
+  const staged = fill(JSON.stringify(stagedLine(tok('namespace'), tok('topic'))));
+  const table = fill(JSON.stringify(tableLine(tok('namespace'))(TABLE)));
   const body = fill(
     JSON.stringify(
-      definition({ namespace: tok('namespace'), region: tok('region'), topic: tok('topic'), period: tok('period'), alarms: tok('alarms'), jobs: JOB_LINES }),
+      definition({ namespace: tok('namespace'), region: tok('region'), topic: tok('topic'), period: tok('period'), alarms: tok('alarms'), jobs: JOB_LINES, tables: TABLE_LINES }),
       null,
       1,
     ),
-  ).replace(quoted(JOB_LINES), `[{% for job in ${V.jobs} %}${line}{{ '' if loop.last else ',' }}{% endfor %}]`);
+  )
+    .replace(quoted(JOB_LINES), `[{% for job in ${V.jobs} %}${line}{{ '' if loop.last else ',' }}{% endfor %}]`)
+    .replace(quoted(TABLE_LINES), `[${staged}{% for table in ${V.tables} %},${table}{% endfor %}]`);
   return `{# Generated from daemons/lib/dashboard.ts (dashboardTemplate): do not edit; regenerate with
    node dist/test/unit/dashboard-template.js > ansible/roles/aws_resources/templates/dashboard.json.j2 #}
 ${body}

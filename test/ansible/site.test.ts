@@ -140,7 +140,7 @@ test.serial('aws_resources — every resource exists in the twin', async (t) => 
     'kafkalake-scheduler-down',
     'kafkalake-under-replicated-partitions',
   ]);
-  t.is(r.dashboardWidgets, 11); // the definition of daemons/lib/dashboard.ts: alarms + 10 graphs
+  t.is(r.dashboardWidgets, 12); // the definition of daemons/lib/dashboard.ts: alarms + 11 graphs
   t.deepEqual(r.logGroups, ['/kafkalake']);
 });
 

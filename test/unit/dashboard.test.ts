@@ -25,10 +25,11 @@ const settings = {
   periodSeconds: 60,
   alarmArns: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:kafkalake-etl-failed', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:kafkalake-consumer-lag-high'],
   jobs: ['etl', 'crawl', 'report-daily_ohlc', 'report-yearly_ohlc'],
+  tables: ['stock_market_data', 'trades'],
 };
 const renderAnsible = () => {
   const V = TEMPLATE_VARIABLES;
-  const vars = { [V.namespace]: settings.namespace, [V.region]: settings.region, [V.topic]: settings.topic, [V.period]: String(settings.periodSeconds), [V.alarms]: settings.alarmArns, [V.jobs]: settings.jobs };
+  const vars = { [V.namespace]: settings.namespace, [V.region]: settings.region, [V.topic]: settings.topic, [V.period]: String(settings.periodSeconds), [V.alarms]: settings.alarmArns, [V.jobs]: settings.jobs, [V.tables]: settings.tables };
   return execFileSync(PYTHON, ['-c', RENDER, TEMPLATE, JSON.stringify(vars)], { encoding: 'utf8' });
 };
 
@@ -54,6 +55,11 @@ for (const [who, body] of [
     t.deepEqual(wrong, [], 'charted with a name, daemon or dimensions nothing publishes');
     const jobs = charted.filter((m) => m.metric === 'JobDuration').map((m) => m.dimensions.Job);
     t.deepEqual(jobs, settings.jobs);
+    // freshness: send → staged of the topic, send → lake of every table
+    t.deepEqual(charted.filter((m) => m.widget.startsWith('Freshness')).map((m) => [m.metric, m.dimensions.Topic ?? m.dimensions.Table]), [
+      ['StagedLatency', settings.topic],
+      ...settings.tables.map((x) => ['LakeLatency', x]),
+    ]);
     t.true(charted.some((m) => m.metric === 'ConsumerGroupLag' && m.dimensions.Topic === settings.topic));
   });
 }
