@@ -52,6 +52,10 @@ const retriesExceeded = (cause: Error) => Object.assign(new Error(cause.message)
 test('LEADER_NOT_AVAILABLE is recognised directly and under the retries wrapper; other errors are not', (t) => {
   t.true(isKafkaError(leaderless(), 'LEADER_NOT_AVAILABLE'));
   t.true(isKafkaError(retriesExceeded(leaderless()), 'LEADER_NOT_AVAILABLE'));
+  // the local stack's probe met both: a retrier's wrapper that keeps only originalError, and a
+  // KafkaJSNonRetriableError around a wrapper, whose cause skips to the protocol error
+  t.true(isKafkaError(Object.assign(new Error('retries'), { originalError: leaderless() }), 'LEADER_NOT_AVAILABLE'));
+  t.true(isKafkaError(retriesExceeded(Object.assign(new Error('wrapped'), { originalError: retriesExceeded(leaderless()) })), 'LEADER_NOT_AVAILABLE'));
   t.false(isKafkaError(Object.assign(new Error('x'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' }), 'LEADER_NOT_AVAILABLE'));
   t.true(isKafkaError(Object.assign(new Error('x'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' }), 'UNKNOWN_TOPIC_OR_PARTITION'));
   t.false(isKafkaError(new Error('connect ECONNREFUSED'), 'LEADER_NOT_AVAILABLE'));

@@ -97,12 +97,20 @@ export function clusterProblems(h: ClusterHealth): string[] {
   return p;
 }
 
-/** Whether kafkajs failed with this protocol error (its error, or a cause of it, has that type). */
+/**
+ * Whether kafkajs failed with this protocol error: its error, or one it wraps, has that type. kafkajs wraps
+ * in two ways: a retrier's KafkaJSNumberOfRetriesExceeded keeps the last error as `originalError`, and a
+ * KafkaJSNonRetriableError (and our own errors) as `cause`; both are followed.
+ */
 export function isKafkaError(err: unknown, type: 'LEADER_NOT_AVAILABLE' | 'UNKNOWN_TOPIC_OR_PARTITION'): boolean {
-  let cur: unknown = err;
-  for (let depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && seen.size < 10) {
+    const cur = queue.shift();
+    if (!cur || typeof cur !== 'object' || seen.has(cur)) continue;
+    seen.add(cur);
     if ((cur as { type?: unknown }).type === type) return true;
-    cur = (cur as { cause?: unknown }).cause;
+    queue.push((cur as { cause?: unknown }).cause, (cur as { originalError?: unknown }).originalError);
   }
   return false;
 }
