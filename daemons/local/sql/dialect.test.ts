@@ -1,15 +1,18 @@
 // The Athena/DuckDB differences the local engine handles, checked against DuckDB itself: each
 // setting makes DuckDB give Trino's answer; rewrites keep the query's length.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { athenaType, LOCKDOWN, referencedTables, rewrite, sessionSettings } from './dialect.js';
+import { athenaType, lockdown, referencedTables, rewrite, sessionSettings } from './dialect.js';
 import { errorPosition, queryError } from './errors.js';
 
 async function session() {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   await conn.run('CREATE SCHEMA kafkalake');
-  for (const s of [...sessionSettings('kafkalake'), ...LOCKDOWN]) await conn.run(s);
+  for (const s of [...sessionSettings('kafkalake'), ...lockdown()]) await conn.run(s);
   const one = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()[0]?.map((v) => (v === null ? null : String(v)));
   return { conn, one, close: () => (conn.closeSync(), instance.closeSync()) };
 }
@@ -34,6 +37,28 @@ test('the session is locked: no settings, no file access, no extensions', async 
     await t.throwsAsync(s.conn.run('LOAD httpfs'), { message: /./ });
   } finally {
     s.close();
+  }
+});
+
+test('a session that may read one directory reads it and nothing beside or above it', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kl-lockdown-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    await mkdir(path.join(dir, 'objects'));
+    await conn.run(`COPY (SELECT 42 AS n) TO '${dir}/objects/a.parquet' (FORMAT parquet)`);
+    await conn.run(`COPY (SELECT 7 AS n) TO '${dir}/outside.parquet' (FORMAT parquet)`);
+    await conn.run(`CREATE VIEW v AS SELECT n FROM read_parquet('${dir}/objects/a.parquet')`);
+    for (const s of lockdown(path.join(dir, 'objects'))) await conn.run(s);
+    t.deepEqual((await conn.runAndReadAll('SELECT n FROM v')).getRows(), [[42]]);
+    await t.throwsAsync(conn.run(`SELECT * FROM read_parquet('${dir}/outside.parquet')`), { message: /Permission Error|not allowed|disabled/i });
+    await t.throwsAsync(conn.run(`SELECT * FROM read_parquet('${dir}/objects/../outside.parquet')`), { message: /Permission Error|not allowed|disabled/i });
+    // writing there is not refused by these settings: the engine runs only SELECT and EXPLAIN (athena-local.test.ts)
+    await t.throwsAsync(conn.run('SET allowed_directories = []'), { message: /lock/i });
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

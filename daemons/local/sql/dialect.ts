@@ -19,14 +19,21 @@ export function sessionSettings(database: string): string[] {
   return [`SET integer_division = true`, `SET default_null_order = 'nulls_last'`, `SET TimeZone = 'UTC'`, `SET search_path = ${lit(database)}`];
 }
 
-/** Settings that make the session read-only over what was loaded: applied last, then locked. */
-export const LOCKDOWN: string[] = [
-  `SET enable_external_access = false`,
-  `SET autoinstall_known_extensions = false`,
-  `SET autoload_known_extensions = false`,
-  `SET allow_community_extensions = false`,
-  `SET lock_configuration = true`,
-];
+/**
+ * Settings that make the session read-only over the lake's cached objects: applied last, then locked.
+ * `readable` is the one directory a query may read (the object cache, which the snapshot's views scan);
+ * DuckDB takes the allowed directories only while external access is still on, so they come first.
+ */
+export function lockdown(readable?: string): string[] {
+  return [
+    ...(readable === undefined ? [] : [`SET allowed_directories = [${lit(readable.endsWith('/') ? readable : `${readable}/`)}]`]),
+    `SET enable_external_access = false`,
+    `SET autoinstall_known_extensions = false`,
+    `SET autoload_known_extensions = false`,
+    `SET allow_community_extensions = false`,
+    `SET lock_configuration = true`,
+  ];
+}
 
 /**
  * Text rewrites, each keeping the length of the query so DuckDB's error positions are the user's:

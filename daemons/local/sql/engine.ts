@@ -1,7 +1,8 @@
 // The local Athena: DuckDB runs Athena-dialect SQL over the tables of the (twin's) Glue catalog.
 // Per query: sqlglot translates the Trino SQL to DuckDB's (transpiler.ts), find the tables it reads, resolve their files through the catalog, fill the cache,
-// load them into a snapshot database file (reused while nothing changed), open it read-only with
-// external access, extension loading and configuration locked, check the statement is a query,
+// describe them in a snapshot database file of views over the cached objects (reused while nothing
+// changed; build.ts), open it read-only with the object cache the only readable directory,
+// extension loading and configuration locked, check the statement is a query,
 // run it, and write the result where Athena would (athena-results/<query-id>.csv).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,9 +15,9 @@ import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
 import { type QueryResult, resultCsv } from '../../lib/athena/result.js';
 import type { Logger } from '../../lib/log.js';
 import { buildDatabase } from './build.js';
-import { athenaType, LOCKDOWN, referencedTables, rewrite, sessionSettings } from './dialect.js';
+import { athenaType, lockdown, referencedTables, rewrite, sessionSettings } from './dialect.js';
 import { QueryError, queryError } from './errors.js';
-import { fillCache, resolveSources, snapshotId } from './sources.js';
+import { fillCache, objectsDir, resolveSources, snapshotId } from './sources.js';
 import { answerShow, parseShow } from './show.js';
 import { createTranspiler, type SqlSchema } from './transpiler.js';
 import { athenaValue } from './values.js';
@@ -32,11 +33,14 @@ export interface LocalSqlDeps {
   log: Logger;
   /** snapshot database files kept in the cache */
   keepSnapshots?: number;
+  /** a table whose objects total fewer bytes is copied into the snapshot, a larger one is a view over them (build.ts) */
+  copyBelowBytes?: number;
   /** the Python venv with sqlglot (local.venvDir), which turns the Athena SQL into DuckDB's */
   venvDir: string;
 }
 
-const VERSION = 'kafkalake-sql-2'; // 2: the hidden columns
+const VERSION = 'kafkalake-sql-3'; // 2: the hidden columns; 3: views over the cached objects
+const COPY_BELOW_BYTES = 64 * 1024 * 1024;
 
 /** Each table's columns and partition keys with their Glue types, for the translation's typing. */
 function schemaOf(tables: Table[]): SqlSchema {
@@ -68,8 +72,8 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     if (!existsSync(file)) {
       const downloaded = await fillCache(bucket, sources);
       const t0 = Date.now();
-      await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp') });
-      log.info('snapshot loaded', { tables: names, files: sources.reduce((n, s) => n + s.files.length, 0), downloaded, ms: Date.now() - t0 });
+      await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp'), copyBelowBytes: deps.copyBelowBytes ?? COPY_BELOW_BYTES });
+      log.info('snapshot described', { tables: names, files: sources.reduce((n, s) => n + s.files.length, 0), downloaded, ms: Date.now() - t0 });
       await pruneSnapshots(dbDir, file);
     }
     return file;
@@ -106,7 +110,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     });
     const conn = await instance.connect();
     try {
-      for (const s of [...sessionSettings(database), ...LOCKDOWN]) await conn.run(s);
+      for (const s of [...sessionSettings(database), ...lockdown(objectsDir(deps.cacheDir))]) await conn.run(s);
       let prepared;
       try {
         const stmts = await conn.extractStatements(text);

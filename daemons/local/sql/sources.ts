@@ -55,8 +55,11 @@ function cacheName(bucket: string, key: string, etag: string): string {
   return `${createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16)}-${etag.replace(/[^A-Za-z0-9-]/g, '')}${ext}`;
 }
 
+/** Where the cache keeps its copies of the objects: the one directory a query may read (never pruned while a snapshot names them). */
+export const objectsDir = (cacheDir: string) => path.join(path.resolve(cacheDir), 'objects');
+
 export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, tables: Table[], cacheDir: string): Promise<TableSource[]> {
-  const objDir = path.join(cacheDir, 'objects');
+  const objDir = objectsDir(cacheDir);
   await mkdir(objDir, { recursive: true });
   const out: TableSource[] = [];
   for (const t of tables) {

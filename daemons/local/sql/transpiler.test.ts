@@ -8,7 +8,7 @@ import test from 'ava';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '../../lib/log.js';
 import { resolveFromRoot } from '../../lib/paths.js';
-import { LOCKDOWN, sessionSettings } from './dialect.js';
+import { lockdown, sessionSettings } from './dialect.js';
 import { symlinkSync, mkdirSync, readdirSync } from 'node:fs';
 import { createTranspiler, transpilerPython } from './transpiler.js';
 
@@ -22,7 +22,7 @@ async function run(sql: string) {
   const conn = await instance.connect();
   try {
     await conn.run('CREATE SCHEMA kafkalake');
-    for (const s of [...sessionSettings('kafkalake'), ...LOCKDOWN]) await conn.run(s);
+    for (const s of [...sessionSettings('kafkalake'), ...lockdown()]) await conn.run(s);
     const r = await conn.runAndReadAll(await tr.transpile(sql, 'test'));
     return { names: r.columnNames(), row: r.getRows()[0]?.map((v) => (v === null ? null : String(v))) };
   } finally {
