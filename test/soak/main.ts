@@ -7,17 +7,20 @@
 //   1  a slope clearly grows (the fitted growth over the measured window is more than 32 MB and 20 % of
 //      the daemon's mean RSS, or more than 20 fds, with the slope 3 standard errors from 0), the lag grows
 //      (fitted growth over the window above 30 s of records), or the lag at the end stays above 60 s of
-//      records; or a daemon died. A few minutes prove the run works; an hour judges the slopes.
+//      records; or the ETL's own run time, last third ÷ first third, is above 125 %; or a partition
+//      holds more files than compaction bounds; or the freshness report's time per million records,
+//      last third ÷ first third, is above 125 %; or a daemon died. A few minutes prove the run works; an hour judges the slopes.
 //   2  the run itself could not be set up
 //
-//   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--keep] [--write]
+//   npm run build && npm run soak -- [--minutes 60] [--rate 5000] [--partitions 6] [--report-minutes 5] [--keep] [--write]
 //
+// --report-minutes: how often the freshness report runs (its own schedule is every 15 min).
 // --write records the result as the Soak section of BENCHMARKS.md (a full `npm run bench` keeps it).
 //
 // The local stack's own processes (Kafka, ZooKeeper, the AWS twin) are sampled too, for information
 // only: the twin keeps every object in memory, so its RSS grows with the bucket by design.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +34,7 @@ import { loadSpecs } from '../../daemons/lib/etl/spec.js';
 import { nextFire } from '../../daemons/scheduler/times.js';
 import { fitSlope, judge, listSeconds, type Sample, thirds, type Verdict } from './analysis.js';
 
-const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--keep] [--write]';
+const usage = 'node dist/test/soak/main.js [--minutes 60] [--rate 5000] [--partitions 6] [--interval 10] [--report-minutes 5] [--keep] [--write]';
 
 function options() {
   const { values } = parseArgs({
@@ -40,6 +43,7 @@ function options() {
       rate: { type: 'string', default: '5000' },
       partitions: { type: 'string', default: '6' },
       interval: { type: 'string', default: '10' },
+      'report-minutes': { type: 'string', default: '5' },
       keep: { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -56,6 +60,7 @@ function options() {
     minutes: num('minutes', values.minutes, 1),
     rate: num('rate', values.rate, 1),
     partitions: num('partitions', values.partitions, 1),
+    reportMinutes: num('report-minutes', values['report-minutes'], 1),
     intervalS: num('interval', values.interval, 1),
     keep: values.keep,
     write: values.write,
@@ -99,11 +104,26 @@ async function main(): Promise<number> {
     out(`soak: ${o.minutes} min at ${o.rate} records/s, ${o.partitions} partitions, a sample every ${o.intervalS} s; logs in ${dir}`);
     const machineAtStart = machine();
     stack = await startTestStack();
-    const p = await createPipeline({ stack, bucket: unique('kl-soak').toLowerCase(), dir, rate: o.rate, partitions: o.partitions });
+    // the freshness report, the one saved report on an intraday schedule (every 15 min), every
+    // --report-minutes instead, so its trend over the hour has more than three points; off the
+    // compaction's minutes (0 */5)
+    const reportsDir = path.join(dir, 'reports-sql');
+    mkdirSync(reportsDir);
+    copyFileSync(path.join(PROJECT_ROOT, 'sql/reports/freshness.sql'), path.join(reportsDir, 'freshness.sql'));
+    const reportCron = `0 2-59/${o.reportMinutes} * * * *`;
+    const p = await createPipeline({
+      stack,
+      bucket: unique('kl-soak').toLowerCase(),
+      dir,
+      rate: o.rate,
+      partitions: o.partitions,
+      perDaemon: { scheduler: { reports: { dir: reportsDir, cron: reportCron } } },
+    });
     pipeline = p;
     const etl: number[] = [];
     const etlList: number[] = []; // each ETL run's time waiting on the twin's LISTs, ms
-    const reports = new Map<string, number[]>(); // report → each run's duration, ms
+    let lastEnds = 0; // the records in the topic at the last sample
+    const reports = new Map<string, Array<{ ms: number; records: number }>>(); // report → each run's duration, ms, and the records in the topic then
     let etlSinceCompaction = 0;
     let etlBetweenCompactions = 0; // the most ETL runs between two compactions
     const workerPeaks = new Map<string, number[]>(); // job kind → each worker's peak RSS, MB
@@ -117,7 +137,7 @@ async function main(): Promise<number> {
         etlBetweenCompactions = Math.max(etlBetweenCompactions, etlSinceCompaction);
         etlSinceCompaction = 0;
       }
-      if (l.message === 'job succeeded' && /^report-/.test(String(l.job))) reports.set(String(l.job), [...(reports.get(String(l.job)) ?? []), Number(l.durationMs)]);
+      if (l.message === 'job succeeded' && /^report-/.test(String(l.job))) reports.set(String(l.job), [...(reports.get(String(l.job)) ?? []), { ms: Number(l.durationMs), records: lastEnds }]);
       if (l.message === 'job worker exited' && typeof l.maxRssMb === 'number') {
         const kind = String(l.job).replace(/^report-.*/, 'reports');
         workerPeaks.set(kind, [...(workerPeaks.get(kind) ?? []), l.maxRssMb]);
@@ -133,7 +153,6 @@ async function main(): Promise<number> {
     let mostFiles = { files: 0, location: '', atMin: 0, partitions: 0 };
     const t0 = Date.now();
     const end = t0 + o.minutes * 60_000;
-    let lastEnds = 0;
     let lastAt = t0;
     while (Date.now() < end && !stopping) {
       await sleep(Math.min(o.intervalS * 1000, Math.max(0, end - Date.now())));
@@ -195,12 +214,26 @@ async function main(): Promise<number> {
     etlBetweenCompactions = Math.max(etlBetweenCompactions, etlSinceCompaction);
     const fileBound = p.config.compact.maxFiles + etlBetweenCompactions * filesPerRun;
     const filesLine = `at most ${mostFiles.files} files in one partition's current generation (${mostFiles.location || 'none'}, at ${f1(mostFiles.atMin)} min, of ${mostFiles.partitions} partitions; read once a minute), bound ${fileBound} = compact.maxFiles ${p.config.compact.maxFiles} + ${etlBetweenCompactions} ETL runs between two compactions (the most seen, the start and the end included; ETL ${p.config.etl.cron}, compaction ${p.config.compact.cron}) × ${filesPerRun} file a run (ceil(${o.rate} records/s × ${every(p.config.etl.cron) / 1000} s / maxRowsPerFile ${spec.target.maxRowsPerFile}))`;
-    const reportLine = [...reports]
-      .map(([job, xs]) => `${job} ${xs.length} runs, first third mean ${f1(mean(xs.slice(0, Math.ceil(xs.length / 3))) / 1000)} s, last third ${f1(mean(xs.slice(-Math.ceil(xs.length / 3))) / 1000)} s`)
+    // a report over the whole table scans what the hour added, on Athena too (bytes scanned): its time
+    // grows with the table. Flat is its cost per million records then in the topic (the table's rows,
+    // less the lag), last third ÷ first third; the time itself is shown beside it
+    const reportRatios = [...reports].map(([job, xs]) => ({
+      job,
+      runs: xs.length,
+      ms: thirds(xs.map((x) => x.ms)),
+      records: thirds(xs.map((x) => x.records)),
+      perMillion: thirds(xs.map((x) => x.ms / Math.max(1, x.records / 1e6))),
+    }));
+    const reportLine = reportRatios
+      .map(
+        (r) =>
+          `${r.job} ${r.runs} runs (${reportCron}): first third mean ${f1(r.ms.first / 1000)} s at ${f1(r.records.first / 1e6)} M records, last third ${f1(r.ms.last / 1000)} s at ${f1(r.records.last / 1e6)} M records; per million records ${f1(r.perMillion.first / 1000)} s, then ${f1(r.perMillion.last / 1000)} s: ${f1(r.perMillion.ratio * 100)} % (target ≤ 125 %)`,
+      )
       .join('; ');
     const lakeVerdicts: Verdict[] = [
       { name: 'etl', ok: etl.length >= 3 && work.ratio <= 1.25, why: `ETL run time less the twin's LISTs, last third ÷ first third ${f1(work.ratio * 100)} % (target ≤ 125 %)`, line: '' },
       { name: 'lake files', ok: mostFiles.files <= fileBound, why: `${mostFiles.files} files in a partition, above the bound ${fileBound}`, line: '' },
+      { name: 'reports', ok: reportRatios.length > 0 && reportRatios.every((r) => r.runs >= 3 && r.perMillion.ratio <= 1.25), why: `report time per million records, last third ÷ first third: ${reportRatios.map((r) => `${r.job} ${f1(r.perMillion.ratio * 100)} % of ${r.runs} runs`).join(', ') || 'no report ran'} (target ≤ 125 %, 3 runs at least)`, line: '' },
     ];
     const lagLine = `slope ${lagFit ? Math.round(lagFit.slope * 3_600_000) : '?'} records/h, max ${Math.max(...samples.map((s) => s.lag ?? 0))} records`;
     const peakLine = [...workerPeaks]
@@ -214,7 +247,7 @@ async function main(): Promise<number> {
     if (exits.length) out(`daemons died during the run: ${exits.join('; ')}`);
     const bad = [...verdicts, ...lakeVerdicts].filter((v) => !v.ok);
     aws.destroy();
-    const verdict = bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded, ETL run time flat, lake files bounded' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`;
+    const verdict = bad.length === 0 && exits.length === 0 ? 'soak: flat — memory and open files steady, lag bounded, ETL run time flat, lake files bounded, report time per record flat' : `soak: FAILED — ${[...bad.map((v) => v.why), ...exits].join('; ')}`;
     out(verdict);
     if (o.write) {
       const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
@@ -222,14 +255,14 @@ async function main(): Promise<number> {
       const body = [
         `\`npm run soak --${argv ? ` ${argv}` : ''}\` (\`node dist/test/soak/main.js\`), ${new Date(t0).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${f1(minutes)} min, commit ${rev}; ${machineAtStart}.`,
         '',
-        `The whole local pipeline at a steady ${o.rate} records/s (${o.partitions} partitions): producer, consumer and scheduler started as their systemd units start them (the units' heap limits), the ETL every 12 s, the crawl after each ETL that wrote, the saved reports on their schedules. Every ${o.intervalS} s each process's RSS and open files (/proc) and the consumer group's lag; slopes are least-squares fits after the warm-up (the first 20 % of the run, at most 2 min). A daemon fails the soak when its fitted growth over the window exceeds 32 MB and 20 % of its mean RSS (or 20 open files) with the slope 3 standard errors from 0 ("RSS fit" is that t). Kafka, ZooKeeper and the AWS twin are listed for information: the twin keeps every object in memory.`,
+        `The whole local pipeline at a steady ${o.rate} records/s (${o.partitions} partitions): producer, consumer and scheduler started as their systemd units start them (the units' heap limits), the ETL every 12 s, the crawl after each ETL that wrote, the freshness report every ${o.reportMinutes} min (the other saved reports run daily or weekly). Every ${o.intervalS} s each process's RSS and open files (/proc) and the consumer group's lag; slopes are least-squares fits after the warm-up (the first 20 % of the run, at most 2 min). A daemon fails the soak when its fitted growth over the window exceeds 32 MB and 20 % of its mean RSS (or 20 open files) with the slope 3 standard errors from 0 ("RSS fit" is that t). Kafka, ZooKeeper and the AWS twin are listed for information: the twin keeps every object in memory.`,
         '',
         '```text',
         `${'process'.padEnd(14)} ${'RSS MB/h'.padStart(9)} ${'mean MB'.padStart(8)} ${'fds/h'.padStart(7)} ${'mean fds'.padStart(8)}  ${'RSS fit'.padEnd(7)} verdict`,
         ...verdicts.map((v) => v.line),
         '```',
         '',
-        `ETL: ${etlLine}; last third ÷ first third ${f1(etlRatio * 100)} %; ${workLine}. Lake: ${filesLine}. Saved reports (their duration; each reads the whole table, which grows by the hour's records): ${reportLine || 'none ran'}. Lag: ${lagLine}. Each job runs in a worker process of its own (daemons/scheduler/worker.ts); the workers' peak RSS, for information: ${peakLine || 'none ran'}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
+        `ETL: ${etlLine}; last third ÷ first third ${f1(etlRatio * 100)} %; ${workLine}. Lake: ${filesLine}. The freshness report (every ${o.reportMinutes} min instead of its 15; it reads the whole table, which grows by the hour's records): ${reportLine || 'none ran'}. Lag: ${lagLine}. Each job runs in a worker process of its own (daemons/scheduler/worker.ts); the workers' peak RSS, for information: ${peakLine || 'none ran'}.${exits.length ? ` Daemons died: ${exits.join('; ')}.` : ''}`,
         '',
         `**${verdict}**`,
       ].join('\n');

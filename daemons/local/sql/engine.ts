@@ -40,7 +40,7 @@ export interface LocalSqlDeps {
 }
 
 const VERSION = 'kafkalake-sql-3'; // 2: the hidden columns; 3: views over the cached objects
-const COPY_BELOW_BYTES = 64 * 1024 * 1024;
+const COPY_BELOW_BYTES = 8 * 1024 * 1024;
 
 /** Each table's columns and partition keys with their Glue types, for the translation's typing. */
 function schemaOf(tables: Table[]): SqlSchema {
