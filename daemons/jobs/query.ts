@@ -35,6 +35,7 @@ export function createQueryEngine(config: Readonly<Config>, log: Logger): QueryE
           outputPrefix: config.reports.outputPrefix,
           memoryMb: config.reports.memoryMb,
           threads: config.reports.threads,
+          copyBelowBytes: config.reports.copyBelowMb * 1024 * 1024,
           venvDir: resolveFromRoot(config.local.venvDir),
           log: qlog,
         });

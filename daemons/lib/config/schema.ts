@@ -262,6 +262,12 @@ export const schema = {
     cacheDir: { doc: 'local mode: where the SQL engine keeps downloaded lake objects and its DuckDB files', format: 'non-empty-string', default: '.kafkalake/cache/sql', env: 'KAFKALAKE_REPORTS_CACHE_DIR' },
     memoryMb: { doc: 'local mode: DuckDB memory limit of a query', format: 'positive-int', default: 1024, env: 'KAFKALAKE_REPORTS_MEMORY_MB' },
     threads: { doc: 'local mode: DuckDB threads of a query', format: 'positive-int', default: 2, env: 'KAFKALAKE_REPORTS_THREADS' },
+    copyBelowMb: {
+      doc: 'local mode: a table whose objects total fewer MB is copied into the query’s DuckDB file when the lake changes; a larger one is read in place by each query (0: always in place)',
+      format: 'non-negative-int',
+      default: 8,
+      env: 'KAFKALAKE_REPORTS_COPY_BELOW_MB',
+    },
   },
   metrics: {
     enabled: { doc: 'send metrics to CloudWatch', format: 'bool', default: true, env: 'KAFKALAKE_METRICS_ENABLED' },
@@ -419,6 +425,7 @@ export interface Config {
     cacheDir: string;
     memoryMb: number;
     threads: number;
+    copyBelowMb: number;
   };
   metrics: { enabled: boolean; namespace: string; flushIntervalMs: number; maxPending: number };
   scheduler: {

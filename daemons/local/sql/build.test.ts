@@ -17,8 +17,9 @@ async function fixture() {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   const files = [
-    { name: 'a.parquet', year: '2020', sql: `SELECT 'HSI' AS "index", 1.5 AS close, 10 AS volume` },
-    { name: 'b.parquet', year: '2020', sql: `SELECT 'N225' AS "index", 2.5 AS close, 20 AS volume UNION ALL SELECT 'GDAXI', 3.5, 30` },
+    // a UTC-adjusted timestamp, as Spark and DuckDB write one: the catalog's timestamp is its UTC wall time
+    { name: 'a.parquet', year: '2020', sql: `SELECT 'HSI' AS "index", 1.5 AS close, 10 AS volume, TIMESTAMPTZ '2020-01-02 05:04:05.123456+02' AS seen` },
+    { name: 'b.parquet', year: '2020', sql: `SELECT 'N225' AS "index", 2.5 AS close, 20 AS volume, NULL::TIMESTAMPTZ AS seen UNION ALL SELECT 'GDAXI', 3.5, 30, TIMESTAMPTZ '2020-12-31 23:59:59-05'` },
     // an older file without the volume column: NULL there, as Athena reads it
     { name: 'c.parquet', year: '2021', sql: `SELECT 'HSI' AS "index", 4.5 AS close` },
   ];
@@ -34,6 +35,7 @@ async function fixture() {
       { Name: 'index', Type: 'string' },
       { Name: 'close', Type: 'double' },
       { Name: 'volume', Type: 'bigint' },
+      { Name: 'seen', Type: 'timestamp' },
     ],
     partitionKeys: [{ Name: 'year', Type: 'int' }],
     files: files.map((f, i) => ({ key: `lake/quotes/year=${f.year}/${f.name}`, etag: `e${i}`, values: [f.year], file: path.join(objects, f.name), uri: `s3://lake/quotes/year=${f.year}/${f.name}`, size: 1000 + i })),
@@ -60,7 +62,7 @@ async function ask(file: string, objects: string, sql: string): Promise<unknown[
   }
 }
 
-const ALL = 'SELECT "index", close, volume, year FROM quotes ORDER BY year, "index"';
+const ALL = 'SELECT "index", close, volume, CAST(seen AS VARCHAR), year FROM quotes ORDER BY year, "index"';
 const HIDDEN = 'SELECT "index", "$path", "$file_size" FROM "quotes$hidden" WHERE year = 2020 ORDER BY "index"';
 
 test('copied and viewed, a table answers alike in the locked session; only the view reads the objects after', async (t) => {
@@ -69,10 +71,10 @@ test('copied and viewed, a table answers alike in the locked session; only the v
     const copied = await build(dir, source, Number.MAX_SAFE_INTEGER);
     const viewed = await build(dir, source, 0);
     const expected = [
-      ['GDAXI', 3.5, 30n, 2020],
-      ['HSI', 1.5, 10n, 2020],
-      ['N225', 2.5, 20n, 2020],
-      ['HSI', 4.5, null, 2021],
+      ['GDAXI', 3.5, 30n, '2021-01-01 04:59:59', 2020],
+      ['HSI', 1.5, 10n, '2020-01-02 03:04:05.123456', 2020],
+      ['N225', 2.5, 20n, null, 2020],
+      ['HSI', 4.5, null, null, 2021],
     ];
     t.deepEqual(await ask(copied, objects, ALL), expected);
     t.deepEqual(await ask(viewed, objects, ALL), expected);

@@ -2,7 +2,7 @@
 // the objects): per table, a view over the cached copies of its files with the catalog's column types,
 // the partition values as columns, and Athena's hidden "$path" and "$file_size" (<table>$hidden; the
 // table's name is a view without them, as SELECT * is). A table whose objects are larger than
-// `copyBelowBytes` stays a view: a query scans the objects it reads, so a change of the lake costs a
+// `copyBelowBytes` (reports.copyBelowMb) stays a view: a query scans the objects it reads, so a change of the lake costs a
 // new view, not a copy of the whole table (the copy cost the soak's hourly report 40 → 71 s as the
 // table grew). A smaller table is copied in: queries over it then skip reading each file's footer
 // (the saved reports over the CSV's lake: 120–170 ms copied, 170–270 ms as views). Queries open the
@@ -28,6 +28,18 @@ export const HIDDEN_COLUMNS = [
   { Name: '$file_size', Type: 'bigint' },
 ];
 
+/**
+ * A file's column as the catalog types it. A Parquet timestamp adjusted to UTC (what Spark and DuckDB
+ * write) reads as TIMESTAMP WITH TIME ZONE; the catalog's `timestamp` is its UTC wall time. CAST takes
+ * that through the time zone library, row by row (1.1 s for 2.7 million rows; a view pays it on every
+ * query); the epoch's microseconds give the same value in 54 ms.
+ */
+function column(name: string, fileType: string | undefined, want: string): string {
+  if (fileType === undefined) return `CAST(NULL AS ${want})`;
+  if (fileType === 'TIMESTAMP WITH TIME ZONE' && want === 'TIMESTAMP') return `make_timestamp(epoch_us(d.${ident(name)}))`;
+  return `CAST(d.${ident(name)} AS ${want})`;
+}
+
 /** Each file's partition values and hidden columns, joined to its rows by the reader's filename. */
 const filesTable = (name: string) => `${name}$files`;
 
@@ -41,8 +53,10 @@ async function describeTable(conn: DuckDBConnection, schema: string, s: TableSou
     return;
   }
   const from = reader(s);
-  const present = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJS().map((r) => (r.column_name as string).toLowerCase()));
-  const proj = s.columns.map((c) => (present.has(c.Name.toLowerCase()) ? `CAST(d.${ident(c.Name)} AS ${duckType(c.Type)}) AS ${ident(c.Name)}` : `CAST(NULL AS ${duckType(c.Type)}) AS ${ident(c.Name)}`));
+  const present = new Map(
+    (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJS().map((r) => [(r.column_name as string).toLowerCase(), r.column_type as string] as const),
+  );
+  const proj = s.columns.map((c) => `${column(c.Name, present.get(c.Name.toLowerCase()), duckType(c.Type))} AS ${ident(c.Name)}`);
   const files = `${ident(schema)}.${ident(filesTable(s.name))}`;
   const keys = s.partitionKeys.map((_, i) => `p${i}`);
   await conn.run(`CREATE TABLE ${files} (${['filename VARCHAR', 'path VARCHAR', 'size BIGINT', ...keys.map((k) => `${k} VARCHAR`)].join(', ')})`);

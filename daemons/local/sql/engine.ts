@@ -33,14 +33,13 @@ export interface LocalSqlDeps {
   log: Logger;
   /** snapshot database files kept in the cache */
   keepSnapshots?: number;
-  /** a table whose objects total fewer bytes is copied into the snapshot, a larger one is a view over them (build.ts) */
-  copyBelowBytes?: number;
+  /** a table whose objects total fewer bytes is copied into the snapshot, a larger one is a view over them (build.ts; reports.copyBelowMb) */
+  copyBelowBytes: number;
   /** the Python venv with sqlglot (local.venvDir), which turns the Athena SQL into DuckDB's */
   venvDir: string;
 }
 
 const VERSION = 'kafkalake-sql-3'; // 2: the hidden columns; 3: views over the cached objects
-const COPY_BELOW_BYTES = 8 * 1024 * 1024;
 
 /** Each table's columns and partition keys with their Glue types, for the translation's typing. */
 function schemaOf(tables: Table[]): SqlSchema {
@@ -72,7 +71,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     if (!existsSync(file)) {
       const downloaded = await fillCache(bucket, sources);
       const t0 = Date.now();
-      await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp'), copyBelowBytes: deps.copyBelowBytes ?? COPY_BELOW_BYTES });
+      await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp'), copyBelowBytes: deps.copyBelowBytes });
       log.info('snapshot described', { tables: names, files: sources.reduce((n, s) => n + s.files.length, 0), downloaded, ms: Date.now() - t0 });
       await pruneSnapshots(dbDir, file);
     }
