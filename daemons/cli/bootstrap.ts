@@ -9,7 +9,7 @@ import { glueCatalog } from '../lib/catalog/glue-catalog.js';
 import { alarmsFromConfig, describeAlarms, putAlarms } from '../lib/alarms.js';
 import { type AwsClients, createAwsClients } from '../lib/aws.js';
 import type { Config } from '../lib/config/index.js';
-import { dashboardBody, putDashboard } from '../lib/dashboard.js';
+import { dashboardBody, dashboardJobs, putDashboard } from '../lib/dashboard.js';
 import { KafkalakeError, wrap } from '../lib/errors.js';
 import { loadSpecs } from '../lib/etl/spec.js';
 import { resolveFromRoot } from '../lib/paths.js';
@@ -92,8 +92,8 @@ export const STEPS: BootstrapStep[] = [
     name: 'dashboard',
     async run(c, aws) {
       const arns = (await describeAlarms(aws.cloudwatch, c.monitoring.alarmPrefix)).map((a) => a.AlarmArn ?? '').filter(Boolean);
-      const reports = listReportFiles(resolveFromRoot(c.reports.dir)).map((r) => `report-${r.name}`);
-      const body = dashboardBody({ namespace: c.metrics.namespace, region: c.aws.region, topic: c.kafka.topic, periodSeconds: c.monitoring.periodSeconds, alarmArns: arns, jobs: ['etl', 'crawl', ...reports], tables: loadSpecs(resolveFromRoot(c.etl.specDir)).map((t) => t.table) });
+      const reports = listReportFiles(resolveFromRoot(c.reports.dir)).map((r) => r.name);
+      const body = dashboardBody({ namespace: c.metrics.namespace, region: c.aws.region, topic: c.kafka.topic, periodSeconds: c.monitoring.periodSeconds, alarmArns: arns, jobs: dashboardJobs(reports), tables: loadSpecs(resolveFromRoot(c.etl.specDir)).map((t) => t.table) });
       return [{ resource: `dashboard ${c.monitoring.dashboardName}`, result: await putDashboard(aws.cloudwatch, c.monitoring.dashboardName, body) }];
     },
   },

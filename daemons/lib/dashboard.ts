@@ -10,13 +10,21 @@ export interface DashboardSettings {
   periodSeconds: number;
   /** ARNs of the alarms shown in the alarm-status widget */
   alarmArns: string[];
-  /** the scheduler's job names (etl, crawl, report-...) */
+  /** the scheduler's job names (dashboardJobs: etl, compact, crawl, report-...) */
   jobs: string[];
   /** the lake's tables (the ETL specs' table names): one send → lake line each */
   tables: string[];
 }
 
 type MetricLine = (string | { stat?: string; label?: string })[];
+
+/** The scheduler's jobs that are not reports (each saved report is a job of its own, report-<name>): a
+ * JobDuration line each on the dashboard, in this order, then the reports'. The aws_resources role lists
+ * the same (tasks/cloudwatch.yml; test/unit/dashboard.test.ts holds them equal, and to the job table). */
+export const LAKE_JOBS = ['etl', 'compact', 'crawl'] as const;
+
+/** The dashboard's job lines: the lake's jobs, then report-<name> of every saved report. */
+export const dashboardJobs = (reportNames: string[]): string[] => [...LAKE_JOBS, ...reportNames.map((r) => `report-${r}`)];
 
 /** One metric a widget charts: name, the Daemon that publishes it and the other dimensions (for the checks). */
 export interface ChartedMetric {
@@ -80,7 +88,7 @@ function definition(v: {
   graph('Job duration (ms)', v.jobs, 'Maximum');
   graph(
     'Job failures',
-    ['etl', 'compact', 'crawl', 'report'].map((k) => [ns, 'JobFailure', 'Daemon', 'scheduler', 'Kind', k]),
+    [...LAKE_JOBS, 'report'].map((k) => [ns, 'JobFailure', 'Daemon', 'scheduler', 'Kind', k]),
   );
   const daemons = ['producer', 'consumer', 'scheduler'];
   graph('Heartbeats', daemons.map((d) => [ns, 'Heartbeat', 'Daemon', d]), 'SampleCount');
@@ -115,7 +123,7 @@ export const TEMPLATE_VARIABLES = {
   period: 'aws_resources_alarm_period_seconds',
   /** set by tasks/cloudwatch.yml: the ARNs of the alarms of config/alarms.json, sorted */
   alarms: '__aws_resources_dashboard_alarm_arns',
-  /** set by tasks/cloudwatch.yml: etl, crawl and report-<name> of every sql/reports/*.sql */
+  /** set by tasks/cloudwatch.yml: LAKE_JOBS, then report-<name> of every sql/reports/*.sql */
   jobs: '__aws_resources_dashboard_jobs',
   /** set by tasks/cloudwatch.yml: the table of every glue/tables/*.json */
   tables: '__aws_resources_dashboard_tables',

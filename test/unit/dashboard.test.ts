@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { chartedMetrics, dashboardBody, dashboardTemplate, TEMPLATE_VARIABLES } from '../../daemons/lib/dashboard.js';
+import { RUN_JOBS } from '../../daemons/jobs/table.js';
+import { chartedMetrics, dashboardBody, dashboardJobs, dashboardTemplate, LAKE_JOBS, TEMPLATE_VARIABLES } from '../../daemons/lib/dashboard.js';
 import { isPublished } from '../../daemons/lib/metrics.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 
@@ -24,7 +25,7 @@ const settings = {
   topic: 'trades "eu"',
   periodSeconds: 60,
   alarmArns: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:kafkalake-etl-failed', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:kafkalake-consumer-lag-high'],
-  jobs: ['etl', 'crawl', 'report-daily_ohlc', 'report-yearly_ohlc'],
+  jobs: dashboardJobs(['daily_ohlc', 'yearly_ohlc']),
   tables: ['stock_market_data', 'trades'],
 };
 const renderAnsible = () => {
@@ -32,6 +33,15 @@ const renderAnsible = () => {
   const vars = { [V.namespace]: settings.namespace, [V.region]: settings.region, [V.topic]: settings.topic, [V.period]: String(settings.periodSeconds), [V.alarms]: settings.alarmArns, [V.jobs]: settings.jobs, [V.tables]: settings.tables };
   return execFileSync(PYTHON, ['-c', RENDER, TEMPLATE, JSON.stringify(vars)], { encoding: 'utf8' });
 };
+
+test('a JobDuration line for every job the scheduler runs, in bootstrap and in the role', (t) => {
+  // every row of the job table but report, which runs as one job per saved report
+  t.deepEqual([...LAKE_JOBS].sort(), RUN_JOBS.map((j) => j.name).filter((n) => n !== 'report').sort());
+  t.deepEqual(dashboardJobs(['daily_ohlc']), ['etl', 'compact', 'crawl', 'report-daily_ohlc']);
+  const yml = readFileSync(path.join(PROJECT_ROOT, 'ansible/roles/aws_resources/tasks/cloudwatch.yml'), 'utf8');
+  const fixed = /__aws_resources_dashboard_jobs: >-\s*\{\{ (\[[^\]]*\])/.exec(yml)?.[1];
+  t.is(fixed, JSON.stringify(LAKE_JOBS).replaceAll('"', "'").replaceAll(',', ', '), 'tasks/cloudwatch.yml lists the lake’s jobs as LAKE_JOBS');
+});
 
 test('the role’s dashboard.json.j2 is the one generated from daemons/lib/dashboard.ts', (t) => {
   t.is(readFileSync(TEMPLATE, 'utf8'), dashboardTemplate(), 'regenerate: node dist/test/unit/dashboard-template.js > ansible/roles/aws_resources/templates/dashboard.json.j2');
