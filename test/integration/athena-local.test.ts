@@ -8,13 +8,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parse } from 'csv-parse/sync';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runCrawl } from '../../daemons/jobs/crawl.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
-import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
+import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
 import { createAwsClients } from '../../daemons/lib/aws.js';
 import { bucketOf } from '../../daemons/lib/catalog/objects.js';
+import { createLocalSqlEngine } from '../../daemons/local/sql/engine.js';
 import { buildLakeFromCsv, listKeys, readCsv, startTwin, type Twin, unique } from './crawl-helpers.js';
 
 let twin: Twin;
@@ -165,4 +167,44 @@ test.serial('kafkalake run report: an unknown name lists the known ones; a known
   t.is((await listKeys(config, 'reports/yearly_ohlc/')).length, 1);
   // data_quality needs the DLQ table, which this lake has not: the failure names the report and the table
   failsWith(t, ['run', 'report', 'data_quality'], /^kafkalake: .*1 of 1 reports failed: data_quality: TABLE_NOT_FOUND: line \d+:\d+: table dlq_stock_market_data does not exist/);
+});
+
+// last: it retires one of the lake's objects
+test.serial('the cache follows the lake: the copy of an object the lake retired goes once no recent query reads it', async (t) => {
+  const aws = createAwsClients(config);
+  const bucket = bucketOf(aws.s3, config.aws.bucket);
+  // as `kafkalake query` makes it, with one snapshot kept and no grace, so the pruning shows at once
+  const engine = createLocalSqlEngine({
+    glue: aws.glue,
+    bucket,
+    database: config.crawl.database,
+    cacheDir: resolveFromRoot(config.reports.cacheDir),
+    outputPrefix: config.reports.outputPrefix,
+    memoryMb: config.reports.memoryMb,
+    threads: config.reports.threads,
+    copyBelowBytes: 0,
+    venvDir: resolveFromRoot(config.local.venvDir),
+    log,
+    keepSnapshots: 1,
+    cacheGraceMs: 0,
+  });
+  const objectsDir = path.join(resolveFromRoot(config.reports.cacheDir), 'objects');
+  const lakeFiles = async () => (await bucket.list('datalake/stock_market_data/')).filter((o) => o.key.endsWith('.parquet'));
+  try {
+    const count = async (where = 'TRUE') => Number((await engine.query(`SELECT count(*) FROM stock_market_data WHERE ${where}`)).rows[0]![0]);
+    const before = await count();
+    t.is(before, readCsv().length);
+    const files = await lakeFiles();
+    const retired = files[0]!;
+    const itsRows = await count(`"$path" = '${bucket.uri(retired.key)}'`);
+    t.true(itsRows > 0);
+    // the earlier tests' queries left copies of every file; a query over the table now reads them all
+    t.is(readdirSync(objectsDir).length, files.length);
+    await aws.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: retired.key }));
+    t.is(await count(), before - itsRows, 'the query no longer reads the retired object');
+    t.is(readdirSync(objectsDir).length, files.length - 1, 'its copy left the cache; every other stays');
+  } finally {
+    engine.close();
+    aws.destroy();
+  }
 });

@@ -3,10 +3,11 @@
 // describe them in a snapshot database file of views over the cached objects (reused while nothing
 // changed; build.ts), open it read-only with the object cache the only readable directory,
 // extension loading and configuration locked, check the statement is a query,
-// run it, and write the result where Athena would (athena-results/<query-id>.csv).
+// run it, and write the result where Athena would (athena-results/<query-id>.csv). After a new snapshot,
+// the cache is pruned to what recent snapshots and queries read (cache.ts).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { GlueClient, Table } from '@aws-sdk/client-glue';
 import { DuckDBInstance, StatementType } from '@duckdb/node-api';
@@ -15,6 +16,7 @@ import { glueCatalog } from '../../lib/catalog/glue-catalog.js';
 import { type QueryResult, resultCsv } from '../../lib/athena/result.js';
 import type { Logger } from '../../lib/log.js';
 import { buildDatabase } from './build.js';
+import { CACHE_GRACE_MS, pruneCache, touch, touchSnapshot, writeManifest } from './cache.js';
 import { athenaType, lockdown, referencedTables, rewrite, sessionSettings } from './dialect.js';
 import { QueryError, queryError } from './errors.js';
 import { fillCache, objectsDir, resolveSources, snapshotId } from './sources.js';
@@ -31,15 +33,17 @@ export interface LocalSqlDeps {
   memoryMb: number;
   threads: number;
   log: Logger;
-  /** snapshot database files kept in the cache */
+  /** snapshot database files kept in the cache (cache.ts) */
   keepSnapshots?: number;
+  /** how long an object outlives the last snapshot that read it (cache.ts; tests shorten it) */
+  cacheGraceMs?: number;
   /** a table whose objects total fewer bytes is copied into the snapshot, a larger one is a view over them (build.ts; reports.copyBelowMb) */
   copyBelowBytes: number;
   /** the Python venv with sqlglot (local.venvDir), which turns the Athena SQL into DuckDB's */
   venvDir: string;
 }
 
-const VERSION = 'kafkalake-sql-3'; // 2: the hidden columns; 3: views over the cached objects
+const VERSION = 'kafkalake-sql-4'; // 2: the hidden columns; 3: views over the cached objects; 4: manifests
 
 /** Each table's columns and partition keys with their Glue types, for the translation's typing. */
 function schemaOf(tables: Table[]): SqlSchema {
@@ -54,13 +58,6 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
   const catalog = glueCatalog(deps.glue, database);
   const transpiler = createTranspiler({ venvDir: deps.venvDir, log });
 
-  async function pruneSnapshots(dir: string, keep: string): Promise<void> {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.duckdb') && f !== path.basename(keep));
-    const aged = await Promise.all(files.map(async (f) => ({ f, t: (await stat(path.join(dir, f))).mtimeMs })));
-    aged.sort((a, b) => b.t - a.t);
-    for (const { f } of aged.slice((deps.keepSnapshots ?? 6) - 1)) await rm(path.join(dir, f), { force: true });
-  }
-
   /** The snapshot database holding the tables `sql` reads. */
   async function snapshot(sql: string, tables: Table[]): Promise<string> {
     const names = referencedTables(sql, tables.map((t) => t.Name ?? ''));
@@ -69,11 +66,16 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     await mkdir(dbDir, { recursive: true });
     const file = path.join(dbDir, `${snapshotId(database, sources, VERSION)}.duckdb`);
     if (!existsSync(file)) {
+      const objects = sources.flatMap((s) => s.files.map((f) => f.file));
+      // the objects already cached are marked in use first, so another process's pruning keeps them
+      await touch(objects);
       const downloaded = await fillCache(bucket, sources);
+      await writeManifest(file, objects);
       const t0 = Date.now();
       await buildDatabase(file, database, sources, { memoryMb: deps.memoryMb, threads: deps.threads, tempDir: path.join(deps.cacheDir, 'tmp'), copyBelowBytes: deps.copyBelowBytes });
-      log.info('snapshot described', { tables: names, files: sources.reduce((n, s) => n + s.files.length, 0), downloaded, ms: Date.now() - t0 });
-      await pruneSnapshots(dbDir, file);
+      log.info('snapshot described', { tables: names, files: objects.length, downloaded, ms: Date.now() - t0 });
+      const pruned = await pruneCache(deps.cacheDir, file, { keep: deps.keepSnapshots ?? 6, graceMs: deps.cacheGraceMs ?? CACHE_GRACE_MS });
+      if (pruned.snapshots + pruned.objects > 0) log.info('cache pruned', { ...pruned });
     }
     return file;
   }
@@ -93,8 +95,10 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
     // the prefix blanked first (same length), so sqlglot's positions are the user's
     const tables = await catalog.getTables();
     const text = await transpiler.transpile(rewrite(sql), where, schemaOf(tables));
-    const open = async () =>
-      DuckDBInstance.create(await snapshot(text, tables), {
+    const open = async () => {
+      const file = await snapshot(text, tables);
+      await touchSnapshot(file);
+      return DuckDBInstance.create(file, {
         access_mode: 'READ_ONLY',
         threads: String(deps.threads),
         memory_limit: `${deps.memoryMb}MB`,
@@ -102,6 +106,7 @@ export function createLocalSqlEngine(deps: LocalSqlDeps) {
         autoinstall_known_extensions: 'false',
         autoload_known_extensions: 'false',
       });
+    };
     // another process may prune the snapshot between our check and our open: build it again once
     const instance = await open().catch(async (err: unknown) => {
       log.debug('snapshot gone before it was opened: rebuilding', { err: (err as Error).message });

@@ -55,7 +55,7 @@ function cacheName(bucket: string, key: string, etag: string): string {
   return `${createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16)}-${etag.replace(/[^A-Za-z0-9-]/g, '')}${ext}`;
 }
 
-/** Where the cache keeps its copies of the objects: the one directory a query may read (never pruned while a snapshot names them). */
+/** Where the cache keeps its copies of the objects: the one directory a query may read (pruned by cache.ts: never while a recent snapshot names them). */
 export const objectsDir = (cacheDir: string) => path.join(path.resolve(cacheDir), 'objects');
 
 export async function resolveSources(catalog: GlueCatalog, bucket: Bucket, tables: Table[], cacheDir: string): Promise<TableSource[]> {
