@@ -117,6 +117,8 @@ export interface LedgerCount {
   missing: number;
   notInTopic: number;
   examples: string[];
+  /** how long the probe read each, ms */
+  ms: { topic: number; lake: number; staged: number };
 }
 
 /** Every record of the topic, staging and the lake, and the acknowledged ranges, held against each other. */
@@ -133,10 +135,14 @@ async function ledger(a: Args): Promise<LedgerCount> {
       return undefined;
     }
   };
+  let t0 = Date.now();
   const topic = await readTopic(kafka, a.topic, ends, 1_048_576, keyOf);
+  const ms = { topic: Date.now() - t0, lake: 0, staged: 0 };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-probe-'));
   try {
+    t0 = Date.now();
     const all = await readLake(s3Client(a.endpoint), a.bucket, dir);
+    ms.lake = Date.now() - t0;
     const keep = all.offsets.map((o, i) => o < (ends.get(all.partitions[i]!) ?? 0));
     const lake = { partitions: all.partitions.filter((_, i) => keep[i]), offsets: all.offsets.filter((_, i) => keep[i]) };
     const logged = a.ackedLog ? ackedFromLog(readFileSync(a.ackedLog, 'utf8')) : [];
@@ -145,7 +151,9 @@ async function ledger(a: Args): Promise<LedgerCount> {
       return r.baseOffset >= end ? [] : [{ ...r, count: Math.min(r.count, end - r.baseOffset) }];
     });
     const l = compareLedger(topic, lake, acked);
+    t0 = Date.now();
     const st = await staged(a);
+    ms.staged = Date.now() - t0;
     return {
       inTopic: st.inTopic,
       staged: st,
@@ -157,6 +165,7 @@ async function ledger(a: Args): Promise<LedgerCount> {
       missing: l.missing.length,
       notInTopic: l.notInTopic.length,
       examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.stale, ...l.notInTopic].slice(0, 8),
+      ms,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -203,8 +212,10 @@ if (!fn) {
   process.stderr.write(`cluster-probe: unknown command ${command}; known: ${Object.keys(COMMANDS).join(', ')}\n`);
   process.exit(2);
 }
+// a probe answers and ends: once its answer is written, whatever a client library left pending does not
+// keep it (and the test waiting on it) alive
 fn(JSON.parse(json) as Args).then(
-  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)),
   (err: unknown) => {
     process.stderr.write(`cluster-probe ${command}: ${oneLine(err)}\n`);
     process.exit(1);

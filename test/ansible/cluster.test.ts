@@ -188,26 +188,31 @@ async function stagedUpTo(upTo: Record<string, number>): Promise<Record<string, 
 }
 
 /** The records below `upTo`, acknowledged (the producer's journal), staged and in the lake, once the lake has them all. */
-async function ledger(upTo: Record<string, number>, producerRestarted: boolean): Promise<LedgerCount> {
+async function ledger(upTo: Record<string, number>, producerRestarted: boolean): Promise<{ count: LedgerCount; took: string }> {
+  const took = phases();
   const log = path.join(cluster.dir, 'producer.log');
   writeFileSync(log, await cluster.ssh('app-1', 'journalctl -u kafkalake-producer -o cat --no-pager | grep \'"acked"\' || true', 120_000));
+  took('producer journal');
   const args = { brokers: cluster.brokers(), topic: TOPIC, endpoint: cluster.awsEndpoint, bucket: BUCKET, upTo, ackedLog: log };
   // staged first (cheap: the group's offsets), then the lake's manifests count as many rows (cheap), then
   // the one costly read of the topic, staging and the lake, record by record
   await waitStaged('staging holds every record of the ledger', upTo);
+  took('staged');
   const produced = Object.values(upTo).reduce((a, b) => a + b, 0);
   // (after a producer restart the lake holds fewer rows than records, one per business key: no gate)
   if (!producerRestarted) await until('the lake\'s manifests count every record', RECOVERY_BOUND_MS, async () => {
     const n = await cluster.probe<number>('lakeRows', { endpoint: cluster.awsEndpoint, bucket: BUCKET });
     return n >= produced ? n : undefined;
   }, 5000).catch(() => undefined); // a shortfall is the ledger's to name, record by record
+  took('lake manifests');
   let last: LedgerCount | undefined;
   await until('the lake holds every record', RECOVERY_BOUND_MS, async () => {
     last = await cluster.probe<LedgerCount>('ledger', args, 300_000);
+    took(`ledger read (topic ${Math.round(last.ms.topic / 1000)} s, lake ${Math.round(last.ms.lake / 1000)} s, staging ${Math.round(last.ms.staged / 1000)} s)`);
     return last.missing === 0 ? last : undefined;
   }, ETL_EVERY_S * 1000).catch(() => undefined);
   if (!last) throw new Error('no ledger');
-  return last;
+  return { count: last, took: took.summary() };
 }
 
 /** What the pipeline looks like when a wait ran out: the partitions, what staging lacks, the consumers' warnings. */
@@ -283,7 +288,8 @@ async function record(t: ExecutionContext, fault: string, injectedAt: string, re
   const restarts = p.restarts - restartsBefore;
   restartsBefore = p.restarts;
   if (restarts > 0) t.log(`${fault}: systemd restarted the producer ${restarts} time(s); its journal:\n${p.lines}`);
-  const l = await ledger(upTo, restarts > 0);
+  const { count: l, took } = await ledger(upTo, restarts > 0);
+  t.log(`${fault}: ledger ${took}`);
   rows.push({ fault, injectedAt, recoveredS: recoveredMs / 1000, ledger: l, producerRestarts: restarts });
   t.log(`${fault}: recovered after ${(recoveredMs / 1000).toFixed(0)} s; ${JSON.stringify(l)}`);
   t.is(l.lost, 0, `${fault}: acknowledged records not in the lake: ${l.examples.join(', ')}`);

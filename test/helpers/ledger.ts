@@ -13,7 +13,6 @@ import { currentLakeFiles, manifestValues, readManifest } from '../../daemons/li
 import { loadSpecs } from '../../daemons/lib/etl/spec.js';
 import { s3Store } from '../../daemons/lib/etl/store.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
-import { sleep } from './pipeline.js';
 import { unique } from './stack.js';
 
 /**
@@ -64,7 +63,13 @@ export async function readTopic(kafka: Kafka, topic: string, ends: Map<number, n
         return Promise.resolve();
       },
     });
-    await Promise.race([finished, sleep(180_000).then(() => Promise.reject(new Error(`reading the topic back: partitions ${[...left].join(', ')} not read to their end in 180 s`)))]);
+    // the bound's timer is cleared once the read is done: left pending, it kept a process that had read the
+    // topic alive to the end of the 180 s (the cluster test's probe: 3 minutes per ledger)
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading the topic back: partitions ${[...left].join(', ')} not read to their end in 180 s`)), 180_000);
+    });
+    await Promise.race([finished, bound]).finally(() => clearTimeout(timer));
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
