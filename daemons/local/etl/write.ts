@@ -249,8 +249,14 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
   stats.retiredDeleted = await expireRetired(d);
   const retired = await readRetired(store, spec);
   const partitions = (await store.list(`_state/lake/${spec.table}/`)).map((o) => manifestValues(spec, o.key)).filter((v) => v !== undefined);
-  for (const values of partitions) {
-    const p = await partitionState(d, values);
+  // every partition's state (its manifest, pointer and listing) read a few at a time: one after another,
+  // the reads of a lake of many partitions held the table's lock, and so the next ETL run, for seconds
+  // (independent reads; no ETL run changes a partition while the compaction holds the lock)
+  const states = new Array<PartitionState>(partitions.length);
+  await pool(partitions, d.concurrency, async (values, i) => {
+    states[i] = await partitionState(d, values);
+  });
+  for (const p of states) {
     const plan = compactionPlan(spec.target.maxRowsPerFile, d.maxFiles, p.known, p.unknown.length);
     if (!plan) continue;
     const merged = p.listed.filter((o) => !plan.kept.some((f) => p.location + f.name === o.key));
