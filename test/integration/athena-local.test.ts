@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runCrawl } from '../../daemons/jobs/crawl.js';
+import { localSqlDeps } from '../../daemons/jobs/query.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createLogger } from '../../daemons/lib/log.js';
 import { PROJECT_ROOT, resolveFromRoot } from '../../daemons/lib/paths.js';
@@ -174,20 +175,7 @@ test.serial('the cache follows the lake: the copy of an object the lake retired 
   const aws = createAwsClients(config);
   const bucket = bucketOf(aws.s3, config.aws.bucket);
   // as `kafkalake query` makes it, with one snapshot kept and no grace, so the pruning shows at once
-  const engine = createLocalSqlEngine({
-    glue: aws.glue,
-    bucket,
-    database: config.crawl.database,
-    cacheDir: resolveFromRoot(config.reports.cacheDir),
-    outputPrefix: config.reports.outputPrefix,
-    memoryMb: config.reports.memoryMb,
-    threads: config.reports.threads,
-    copyBelowBytes: 0,
-    venvDir: resolveFromRoot(config.local.venvDir),
-    log,
-    keepSnapshots: 1,
-    cacheGraceMs: 0,
-  });
+  const engine = createLocalSqlEngine({ ...localSqlDeps(config, aws.glue, bucket, log), copyBelowBytes: 0, keepSnapshots: 1, cacheGraceMs: 0 });
   const objectsDir = path.join(resolveFromRoot(config.reports.cacheDir), 'objects');
   const lakeFiles = async () => (await bucket.list('datalake/stock_market_data/')).filter((o) => o.key.endsWith('.parquet'));
   try {
