@@ -406,8 +406,17 @@ test.serial('slow: the ZooKeeper leader’s host powered off and back: a new lea
     }).catch(async (err: Error) => `${err.message}; srvr last said ${others.map((h, i) => `${h} ${now[i] ?? 'nothing'}`).join(', ')}\n${await zkJournals(others)}`);
     t.deepEqual(typeof both === 'string' ? both : [...both].sort(), ['follower', 'leader']);
   }, elected);
-  const back = await Promise.all(KAFKA_HOSTS.map(mode));
-  t.deepEqual([...back].sort(), ['follower', 'follower', 'leader'], 'the old leader rejoined as a follower');
+  // the old leader's ZooKeeper rejoins once booted (a wait: its broker, in sync by now, may have reached
+  // the ensemble through another server before its own had synced)
+  let back: string[] = [];
+  const rejoined = await until('the old leader back in the ensemble as a follower', ELECTION_BOUND_MS, async () => {
+    back = await Promise.all(KAFKA_HOSTS.map(mode));
+    return [...back].sort().join() === 'follower,follower,leader' ? back : undefined;
+  }).catch(async (err: Error) => {
+    const unit = await cluster.ssh(leader!, 'systemctl show zookeeper -p ActiveState,SubState,NRestarts,ExecMainStartTimestamp').catch((e: Error) => e.message);
+    return `${err.message}; srvr last said ${KAFKA_HOSTS.map((h, i) => `${h} ${back[i] ?? 'nothing'}`).join(', ')}; ${leader} ${unit.replace(/\n/g, ' ')}\n${await zkJournals(KAFKA_HOSTS)}`;
+  });
+  t.deepEqual(typeof rejoined === 'string' ? rejoined : [...rejoined].sort(), ['follower', 'follower', 'leader'], 'the old leader rejoined as a follower');
 });
 
 /** What the ZooKeeper servers logged about the election, for a failure's message. */
