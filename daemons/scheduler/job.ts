@@ -22,6 +22,12 @@ export interface Job {
   /** jobs of one group run one at a time (the saved reports share the SQL engine's cache) */
   group?: string;
   /**
+   * upkeep that gives way to a dependency that is behind: a fire is skipped (logged and counted) while
+   * the dependency's latest run did not succeed. The compaction: after an ETL run failed (AWS out of
+   * reach) it took the lake's lock first, and the run that catches up waited 11 s behind it.
+   */
+  yieldsToFailedDependency?: boolean;
+  /**
    * a cron fire while the job still runs: skipped (the default: logged and counted; the next fire comes
    * anyway), or runOnce: it runs once more as soon as the run ends (several such fires make one run)
    */

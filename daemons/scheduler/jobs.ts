@@ -86,7 +86,7 @@ export function buildJobs(deps: JobsDeps): Job[] {
       kind: 'compact',
       cron: config.compact.cron,
       group: 'lake',
-      ...(etl ? { dependsOn: 'etl' } : {}),
+      ...(etl ? { dependsOn: 'etl', yieldsToFailedDependency: true } : {}),
       timeoutMs: config.etl.timeoutMs + RUNNER_STOP_MARGIN_MS,
       run: adapter(compact, deps, [], () => false),
     });

@@ -274,6 +274,57 @@ test('an upstream change while the dependent job still runs makes it run once mo
   t.deepEqual(events, ['etl:start', 'etl:end', 'crawl:start', 'etl:start', 'etl:end', 'etl:start', 'etl:end', 'crawl:end', 'crawl:start', 'crawl:end']);
 });
 
+test('upkeep gives way to a dependency that is behind: the compaction waiting on a failed ETL run is skipped, the next ETL run is not queued behind it', async (t) => {
+  const events: string[] = [];
+  let etlFails = true;
+  const metrics = recorder();
+  const s = createScheduler({
+    jobs: [
+      job('etl', {
+        cron: '0 0 1 1 *',
+        group: 'lake',
+        run: async () => {
+          events.push('etl:start');
+          await sleep(100);
+          events.push('etl:end');
+          if (etlFails) throw new KafkalakeError('cannot write: read ECONNRESET', { where: 's3://b/k', retriable: false });
+          return { changed: true };
+        },
+      }),
+      job('compact', {
+        cron: '0 0 1 1 *',
+        group: 'lake',
+        dependsOn: 'etl',
+        yieldsToFailedDependency: true,
+        run: async () => {
+          events.push('compact');
+          return { changed: false };
+        },
+      }),
+    ],
+    // the ETL has succeeded before (else a dependent job is not ready at all)
+    history: memoryHistory({ ...emptyHistory(), jobs: { etl: { runs: [{ job: 'etl', reason: 'schedule', start: new Date().toISOString(), durationMs: 1, outcome: 'succeeded', attempts: 1 }], skipped: 0 } } }),
+    log,
+    metrics,
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  const etl = s.trigger('etl');
+  await sleep(30);
+  t.is(await s.trigger('compact'), undefined, 'fired while the ETL run that fails is going: skipped');
+  await etl;
+  t.is(await s.trigger('compact'), undefined, 'the latest ETL run failed: skipped');
+  t.is(metrics.counts.get('JobSkipped {"Job":"compact"}'), 2);
+  t.is(s.history().jobs.compact?.skipped, 2);
+  etlFails = false;
+  await s.trigger('etl');
+  const rec = await s.trigger('compact');
+  await s.close();
+  t.is(rec?.outcome, 'succeeded', 'the ETL caught up: the compaction runs');
+  t.deepEqual(events, ['etl:start', 'etl:end', 'etl:start', 'etl:end', 'compact']);
+});
+
 test('jobs of one group run one at a time, in the order they fired', async (t) => {
   const events: string[] = [];
   const step = (name: string) => async () => {

@@ -98,6 +98,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return out;
   };
 
+  /** a fire that did not run: counted in the metrics and the history */
+  const skipped = (job: Job) => {
+    metrics?.count('JobSkipped', 1, dims(job));
+    if (hist) {
+      hist = addSkip(hist, job.name);
+      persist();
+    }
+  };
+
   const runOnce = async (job: Job, reason: Reason): Promise<RunRecord> => {
     const started = now();
     const t0 = performance.now();
@@ -194,11 +203,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         return undefined;
       }
       log.warn('job still running, this fire is skipped', { job: job.name, reason });
-      metrics?.count('JobSkipped', 1, dims(job));
-      if (hist) {
-        hist = addSkip(hist, job.name);
-        persist();
-      }
+      skipped(job);
       return undefined;
     }
     let release!: () => void;
@@ -227,6 +232,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (dep && hist && !hist.jobs[dep]?.runs.some((r) => r.outcome === 'succeeded')) {
         log.info('job not run: its dependency has not succeeded yet', { job: job.name, dependsOn: dep, reason });
         metrics?.count('JobNotReady', 1, dims(job));
+        return undefined;
+      }
+      const depLast = dep && hist ? lastRun(hist, dep) : undefined;
+      if (job.yieldsToFailedDependency && depLast && depLast.outcome !== 'succeeded') {
+        log.info('job skipped: its dependency is behind (its latest run did not succeed); it runs at its next fire', { job: job.name, dependsOn: dep, dependencyOutcome: depLast.outcome, reason });
+        skipped(job);
         return undefined;
       }
       return await runOnce(job, reason);

@@ -160,6 +160,20 @@ async function partitionState(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer
 type PartitionState = Awaited<ReturnType<typeof partitionState>>;
 
 /**
+ * The states of many partitions, read `concurrency` at a time: they are independent (no other writer
+ * changes a partition while the table's lock is held, and writing one partition changes no other's), and
+ * one after another their three requests each held the lock for seconds: 18 s of a 25 s catch-up run of
+ * 46 partitions in the chaos test, 12.7 s of a compaction of 38.
+ */
+async function partitionStates(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'pointer' | 'concurrency'>, partitions: Record<string, string>[]): Promise<PartitionState[]> {
+  const states = new Array<PartitionState>(partitions.length);
+  await pool(partitions, d.concurrency, async (values, i) => {
+    states[i] = await partitionState(d, values);
+  });
+  return states;
+}
+
+/**
  * A new generation of the partition: the rows of `out` as files of run `run`, the `kept` files copied
  * (server-side), the old generation entered for deletion, then the one switch of the pointer and the
  * manifest. Before the switch readers see the old generation whole, after it the new one.
@@ -184,9 +198,9 @@ async function replaceGeneration(d: LakeWriteDeps, p: PartitionState, retired: R
   return written;
 }
 
-async function writePartition(d: LakeWriteDeps, values: Record<string, string>, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
+async function writePartition(d: LakeWriteDeps, p: PartitionState, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
   const { store, spec } = d;
-  const p = await partitionState(d, values);
+  const { values } = p;
   const where = partitionWhere(spec, values);
   const name = label(spec, values);
   if (p.current === undefined && p.listed.length === 0) stats.created.push(name);
@@ -249,14 +263,7 @@ export async function compactLake(d: Omit<LakeWriteDeps, 'run'> & { maxFiles: nu
   stats.retiredDeleted = await expireRetired(d);
   const retired = await readRetired(store, spec);
   const partitions = (await store.list(`_state/lake/${spec.table}/`)).map((o) => manifestValues(spec, o.key)).filter((v) => v !== undefined);
-  // every partition's state (its manifest, pointer and listing) read a few at a time: one after another,
-  // the reads of a lake of many partitions held the table's lock, and so the next ETL run, for seconds
-  // (independent reads; no ETL run changes a partition while the compaction holds the lock)
-  const states = new Array<PartitionState>(partitions.length);
-  await pool(partitions, d.concurrency, async (values, i) => {
-    states[i] = await partitionState(d, values);
-  });
-  for (const p of states) {
+  for (const p of await partitionStates(d, partitions)) {
     const plan = compactionPlan(spec.target.maxRowsPerFile, d.maxFiles, p.known, p.unknown.length);
     if (!plan) continue;
     const merged = p.listed.filter((o) => !plan.kept.some((f) => p.location + f.name === o.key));
@@ -294,11 +301,8 @@ export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
   const stats: WriteStats = { appended: [], rewritten: [], created: [], filesWritten: 0, rowsWritten: 0, filesRead: 0, filesProbed: 0, filesCopied: 0 };
   await mkdir(d.dir, { recursive: true });
   const retired = await readRetired(d.store, d.spec);
-  const parts = await rows(d.conn, batchPartitionsSql(d.spec));
-  for (const p of parts) {
-    if (Number(p.n) === 0) continue;
-    const values = Object.fromEntries(d.spec.partitionBy.map((k) => [k, String(p[k])]));
-    await writePartition(d, values, retired, stats);
-  }
+  const parts = (await rows(d.conn, batchPartitionsSql(d.spec))).filter((p) => Number(p.n) > 0);
+  const values = parts.map((p) => Object.fromEntries(d.spec.partitionBy.map((k) => [k, String(p[k])])));
+  for (const p of await partitionStates(d, values)) await writePartition(d, p, retired, stats);
   return stats;
 }
