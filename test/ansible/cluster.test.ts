@@ -101,10 +101,7 @@ test.serial('slow: converge — site.yml forms the ensemble and the cluster on s
 test.serial('slow: idempotence — a second run changes nothing on any host', async (t) => {
   t.timeout(20 * 60_000);
   if (!needsCluster(t)) return;
-  // every host of a play at once: whether a task changes something does not depend on the batches, and
-  // one host at a time (the default, for restarts) took 4 to 7 minutes of the CI here; the rolling
-  // restart test below runs the default batches of one
-  const r = await cluster.playbook(inventory(), ['-e', JSON.stringify({ zookeeper_serial: '100%', kafka_serial: '100%', kafkalake_serial: '100%' })]);
+  const r = await cluster.playbook(inventory());
   t.is(r.code, 0, summary(r));
   for (const [h, recap] of Object.entries(r.recap)) t.is(recap.changed, 0, `${h}: ${summary(r)}`);
 });
