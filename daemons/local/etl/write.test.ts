@@ -2,7 +2,7 @@
 // Compaction; glue/etl_job.py's compaction_plan decides the same, proven by the equivalence test).
 import test from 'ava';
 import type { ManifestFile } from '../../lib/etl/lake.js';
-import { compactionPlan } from './write.js';
+import { backgroundWrites, compactionPlan } from './write.js';
 
 const file = (name: string, rows: number): ManifestFile => ({ name, rows, bytes: rows * 40, min: [], max: [] });
 const kept = (plan: ReturnType<typeof compactionPlan>) => plan?.kept.map((f) => f.name);
@@ -28,4 +28,39 @@ test('due by count: more than maxFiles files with two small ones, none tiny', (t
 test('a file the manifest does not know: every file is merged (it may hold any key)', (t) => {
   t.deepEqual(kept(compactionPlan(1000, 8, [file('full', 1000), file('tiny', 10)], 1)), []);
   t.is(compactionPlan(1000, 8, [file('full', 1000)], 1), undefined, 'one unknown file alone is one small file');
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('background writes: at most `limit` at once; drain waits for all of them', async (t) => {
+  const w = backgroundWrites(2);
+  let going = 0;
+  let most = 0;
+  const done: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    await w.add(async () => {
+      going++;
+      most = Math.max(most, going);
+      await sleep(20);
+      going--;
+      done.push(i);
+    });
+  }
+  await w.drain();
+  t.is(most, 2);
+  t.deepEqual([...done].sort(), [0, 1, 2, 3, 4, 5]);
+});
+
+test('background writes: a failure is thrown by the next add and by drain, after the others ended', async (t) => {
+  const w = backgroundWrites(4);
+  let slowEnded = false;
+  await w.add(async () => {
+    await sleep(50);
+    slowEnded = true;
+  });
+  await w.add(() => Promise.reject(new Error('PUT s3://b/lake/x.parquet: read ECONNRESET')));
+  await sleep(5);
+  await t.throwsAsync(w.add(() => Promise.resolve()), { message: /ECONNRESET/ });
+  await t.throwsAsync(w.drain(), { message: /ECONNRESET/ });
+  t.true(slowEnded, 'drain waited for the write still going');
 });

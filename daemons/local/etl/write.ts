@@ -95,21 +95,64 @@ export async function expireRetired(d: Pick<LakeWriteDeps, 'store' | 'spec' | 'p
   return deleted;
 }
 
-/** Write `out` (numbered rows) as files of run `run` into `location`; their manifest entries. */
-async function writeFiles(d: LakeWriteDeps, location: string, run: string, tag: string): Promise<ManifestFile[]> {
+/** A file written locally, to be uploaded as `entry.name`. */
+interface LocalFile {
+  entry: ManifestFile;
+  local: string;
+}
+
+/** Export `out` (numbered rows) as the local files of run `run`, with their manifest entries. */
+async function exportFiles(d: LakeWriteDeps, run: string, tag: string): Promise<LocalFile[]> {
   const keys = keyColumns(d.spec);
   const stats = await rows(d.conn, fileStatsSql(d.spec, keys));
-  const files: ManifestFile[] = [];
+  const files: LocalFile[] = [];
   for (const s of stats) {
     const n = Number(s._file_no);
-    const name = partFileName(run, n);
     const local = path.join(d.dir, `${tag}-${n}.parquet`);
     await d.conn.run(`COPY (${fileSql(d.spec, n)}) TO ${lit(local)} (FORMAT parquet, COMPRESSION snappy)`);
-    await d.store.upload(location + name, local);
     const bytes = (await stat(local)).size;
-    files.push({ name, rows: Number(s.rows), bytes, min: keys.map((_, i) => jsonValue(s[`min${i}`])), max: keys.map((_, i) => jsonValue(s[`max${i}`])) });
+    files.push({ local, entry: { name: partFileName(run, n), rows: Number(s.rows), bytes, min: keys.map((_, i) => jsonValue(s[`min${i}`])), max: keys.map((_, i) => jsonValue(s[`max${i}`])) } });
   }
   return files;
+}
+
+async function uploadFiles(d: Pick<LakeWriteDeps, 'store' | 'concurrency'>, location: string, files: LocalFile[]): Promise<ManifestFile[]> {
+  await pool(files, d.concurrency, (f) => d.store.upload(location + f.entry.name, f.local));
+  return files.map((f) => f.entry);
+}
+
+/** Write `out` (numbered rows) as files of run `run` into `location`; their manifest entries. */
+async function writeFiles(d: LakeWriteDeps, location: string, run: string, tag: string): Promise<ManifestFile[]> {
+  return await uploadFiles(d, location, await exportFiles(d, run, tag));
+}
+
+/**
+ * Uploads that go on while the DuckDB connection exports the next partition's files: at most `limit` at
+ * once; the first failure is thrown by the next add() or by drain(), which waits for every one.
+ */
+export function backgroundWrites(limit: number) {
+  const going = new Set<Promise<void>>();
+  let failed: { err: unknown } | undefined;
+  const check = () => {
+    if (failed) throw failed.err;
+  };
+  return {
+    async add(work: () => Promise<void>): Promise<void> {
+      check();
+      while (going.size >= limit) await Promise.race(going);
+      check();
+      const p: Promise<void> = work()
+        .catch((err: unknown) => {
+          failed ??= { err };
+        })
+        .finally(() => going.delete(p));
+      going.add(p);
+    },
+    async drain(): Promise<void> {
+      await Promise.all(going);
+      check();
+    },
+  };
 }
 
 /** The current files whose key ranges may hold a key of the batch's rows in `where`. */
@@ -198,7 +241,7 @@ async function replaceGeneration(d: LakeWriteDeps, p: PartitionState, retired: R
   return written;
 }
 
-async function writePartition(d: LakeWriteDeps, p: PartitionState, retired: RetiredGeneration[], stats: WriteStats): Promise<void> {
+async function writePartition(d: LakeWriteDeps, p: PartitionState, retired: RetiredGeneration[], stats: WriteStats, publish: ReturnType<typeof backgroundWrites>): Promise<void> {
   const { store, spec } = d;
   const { values } = p;
   const where = partitionWhere(spec, values);
@@ -210,13 +253,17 @@ async function writePartition(d: LakeWriteDeps, p: PartitionState, retired: Reti
 
   if (matched.size === 0 && p.unknown.length === 0) {
     // append: the batch's keys are in no current file, so each new file adds rows no reader has
+    // (its files are uploaded, then its manifest written, while the next partition is exported)
     await d.conn.run(numberedSql(spec, `SELECT * FROM batch WHERE ${where}`));
-    const added = await writeFiles(d, p.location, d.run, `a${stats.appended.length}`);
-    if (p.current === undefined) await d.pointer.commit(values, p.location, true);
-    await writeManifest(store, spec, { values, generation: p.generation, location: p.location, files: [...p.known, ...added] }, d.now());
+    const files = await exportFiles(d, d.run, `a${stats.appended.length}`);
+    await publish.add(async () => {
+      const added = await uploadFiles(d, p.location, files);
+      if (p.current === undefined) await d.pointer.commit(values, p.location, true);
+      await writeManifest(store, spec, { values, generation: p.generation, location: p.location, files: [...p.known, ...added] }, d.now());
+    });
     stats.appended.push(name);
-    stats.filesWritten += added.length;
-    stats.rowsWritten += added.reduce((n, f) => n + f.rows, 0);
+    stats.filesWritten += files.length;
+    stats.rowsWritten += files.reduce((n, f) => n + f.entry.rows, 0);
     return;
   }
 
@@ -303,6 +350,13 @@ export async function writeLake(d: LakeWriteDeps): Promise<WriteStats> {
   const retired = await readRetired(d.store, d.spec);
   const parts = (await rows(d.conn, batchPartitionsSql(d.spec))).filter((p) => Number(p.n) > 0);
   const values = parts.map((p) => Object.fromEntries(d.spec.partitionBy.map((k) => [k, String(p[k])])));
-  for (const p of await partitionStates(d, values)) await writePartition(d, p, retired, stats);
+  const publish = backgroundWrites(d.concurrency);
+  try {
+    for (const p of await partitionStates(d, values)) await writePartition(d, p, retired, stats, publish);
+  } catch (err) {
+    await publish.drain().catch(() => undefined); // nothing of this run still writes once it has failed
+    throw err;
+  }
+  await publish.drain();
   return stats;
 }
