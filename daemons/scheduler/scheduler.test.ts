@@ -1,6 +1,7 @@
 // The scheduler core with real node-cron on second-level schedules and jobs made for the test: no
 // overlap, timeouts, retry vs no retry, dependency order, missed-run catch-up (the S3 history is tested
 // in test/integration/scheduler.test.ts).
+import { PassThrough } from 'node:stream';
 import test from 'ava';
 import { KafkalakeError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
@@ -200,6 +201,40 @@ test('transient errors are retried with backoff; permanent ones (access denied, 
   t.regex(d?.error ?? '', /failed after 4 attempts/);
   t.is(metrics.counts.get('JobFailure {"Kind":"report"}'), 2);
   t.is(metrics.counts.get('JobSuccess {"Job":"flaky"}'), 1);
+});
+
+test('a run retried to success logs how long its last attempt took, apart from the whole run', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new PassThrough();
+  stream.on('data', (b: Buffer) => {
+    for (const l of b.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  let tries = 0;
+  const s = createScheduler({
+    jobs: [
+      job('etl', {
+        cron: '0 0 1 1 *',
+        run: async () => {
+          tries++;
+          await sleep(tries < 3 ? 100 : 150);
+          if (tries < 3) throw new KafkalakeError('read ECONNRESET', { where: 's3://b', retriable: true });
+          return { changed: false };
+        },
+      }),
+    ],
+    history: memoryHistory(),
+    log: createLogger({ daemon: 'scheduler-test', level: 'info', stream }),
+    retry,
+    keepRuns: 10,
+  });
+  await s.start();
+  const rec = await s.trigger('etl');
+  await s.close();
+  const done = lines.find((l) => l.message === 'job succeeded');
+  t.is(rec?.attempts, 3);
+  const last = Number(done?.lastAttemptMs);
+  t.true(last >= 140 && last < 300, `last attempt ${last} ms`);
+  t.true(Number(done?.durationMs) >= last + 200, `the run ${String(done?.durationMs)} ms holds two failed attempts of 100 ms before it`);
 });
 
 test('dependencies: crawl runs after an ETL run that changed something (not otherwise); a report waits for the crawl', async (t) => {

@@ -117,6 +117,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const onStop = () => ac.abort(stopped);
     stopping.signal.addEventListener('abort', onStop, { once: true });
     let attempts = 0;
+    let attemptT0 = t0;
     const jlog = log.child({ job: job.name });
     jlog.info('job started', { reason });
     let outcome: Outcome;
@@ -128,6 +129,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const work = withRetry(
         (attempt) => {
           attempts = attempt;
+          attemptT0 = performance.now();
           return job.run(ac.signal);
         },
         {
@@ -176,7 +178,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const counter = ok ? 'JobSuccess' : outcome === 'stopped' ? 'JobStopped' : 'JobFailure';
     metrics?.count(counter, 1, dims(job));
     metrics?.count(counter, 1, kindDims(job));
-    if (ok) jlog.info('job succeeded', { reason, durationMs, attempts: rec.attempts, changed, summary });
+    // lastAttemptMs: what the attempt that succeeded took (a run retried through an outage started long before it)
+    if (ok) jlog.info('job succeeded', { reason, durationMs, attempts: rec.attempts, ...(rec.attempts > 1 ? { lastAttemptMs: Math.round(performance.now() - attemptT0) } : {}), changed, summary });
     else if (outcome === 'stopped') jlog.warn('job stopped by the shutdown', { reason, durationMs });
     else jlog.error(`job ${outcome}`, { reason, durationMs, attempts: rec.attempts, error, retriable });
     if (hist) {

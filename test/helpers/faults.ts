@@ -87,12 +87,14 @@ export async function injectBad(ctx: FaultContext, kind: BadKind): Promise<Injec
   return rec;
 }
 
-/** Watch the scheduler's log for ETL successes (the scheduler logs `job succeeded` with durationMs). */
+/** Watch the scheduler's log for ETL successes (the scheduler logs `job succeeded` with durationMs, and lastAttemptMs after a retry). */
 export function watchEtl(pipeline: Pipeline, into: Array<{ start: number; end: number }>): () => void {
   return pipeline.daemons.scheduler.onLine((l: LogLine) => {
     if (l.message !== 'job succeeded' || l.job !== 'etl') return;
+    // a run retried through a fault: its attempt that succeeded is the one that counts, and that attempt
+    // read the bookmark and staging afresh when it started
     const end = Date.parse(String(l.timestamp));
-    into.push({ start: end - Number(l.durationMs ?? 0), end });
+    into.push({ start: end - Number(l.lastAttemptMs ?? l.durationMs ?? 0), end });
   });
 }
 
@@ -101,7 +103,7 @@ async function endOffsetsNow(p: Pipeline): Promise<Map<number, number>> {
   return new Map(lag.map((x) => [x.partition, x.end]));
 }
 
-/** Time, from `clearedAt`, until staging passes the end offsets of that moment and an ETL run started after it succeeded. */
+/** Time, from `clearedAt`, until staging passes the end offsets of that moment and an ETL run (its last attempt) started after it succeeded. */
 export async function measureRecovery(ctx: FaultContext, r: FaultReport, boundMs: number): Promise<void> {
   const targets = await endOffsetsNow(ctx.pipeline);
   const staging = (async () => {
