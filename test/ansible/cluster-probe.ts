@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { oneLine } from '../../daemons/lib/errors.js';
 import { parseKey } from '../../daemons/consumer/naming.js';
 import { ackedFromLog, compareLedger, lakeManifestRows, listKeys, readLake, readTopic } from '../helpers/ledger.js';
@@ -67,6 +68,30 @@ export interface StagedCount {
   rows: number;
   distinct: number;
   missing: number;
+  /** staging objects of one partition whose offset ranges overlap (the first few), with their write times */
+  overlaps: string[];
+}
+
+/** Staging objects of one partition whose ranges overlap: two writers of the partition at once. */
+async function overlaps(a: Args): Promise<string[]> {
+  const s3 = s3Client(a.endpoint!);
+  const objects: Array<{ key: string; p: number; first: number; last: number; at: string }> = [];
+  let token: string | undefined;
+  do {
+    const r = await s3.send(new ListObjectsV2Command({ Bucket: a.bucket!, Prefix: `staging/${a.topic}/`, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const o of r.Contents ?? []) {
+      const n = o.Key ? parseKey('staging', o.Key) : undefined;
+      if (n && n.stage === 'consumer') objects.push({ key: o.Key!.split('/').pop()!, p: n.partition, first: n.first, last: n.last, at: o.LastModified?.toISOString().slice(11, 19) ?? '?' });
+    }
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  objects.sort((x, y) => x.p - y.p || x.first - y.first);
+  const out: string[] = [];
+  for (let i = 1; i < objects.length && out.length < 6; i++) {
+    const [x, y] = [objects[i - 1]!, objects[i]!];
+    if (x.p === y.p && y.first <= x.last) out.push(`p${x.p} ${x.key} (${x.at}) overlaps ${y.key} (${y.at})`);
+  }
+  return out;
 }
 
 async function describe(a: Args): Promise<Describe> {
@@ -99,7 +124,7 @@ async function staged(a: Args): Promise<StagedCount> {
   let rows = 0;
   for (const [p, list] of s.offsets) rows += list.filter((o) => below(p, o)).length;
   const distinct = [...s.offsets].reduce((n, [p, list]) => n + new Set(list.filter((o) => below(p, o))).size, 0);
-  return { inTopic: [...ends.values()].reduce((x, y) => x + y, 0), rows, distinct, missing: missing(s, ends) };
+  return { inTopic: [...ends.values()].reduce((x, y) => x + y, 0), rows, distinct, missing: missing(s, ends), overlaps: rows > distinct ? await overlaps(a) : [] };
 }
 
 export interface LedgerCount {
@@ -164,7 +189,7 @@ async function ledger(a: Args): Promise<LedgerCount> {
       superseded: l.superseded,
       missing: l.missing.length,
       notInTopic: l.notInTopic.length,
-      examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.stale, ...l.notInTopic].slice(0, 8),
+      examples: [...l.ackedLost, ...l.missing, ...l.duplicates, ...l.stale, ...l.notInTopic, ...st.overlaps].slice(0, 8),
       ms,
     };
   } finally {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { APP_HOSTS, Cluster, type HostName, KAFKA_HOSTS } from './cluster.js';
+import { APP_HOSTS, Cluster, DAEMONS_ON, type HostName, KAFKA_HOSTS } from './cluster.js';
 import type { Describe, LedgerCount, StagedCount } from './cluster-probe.js';
 import { missingPrerequisites, type PlaybookRun } from './host.js';
 
@@ -139,7 +139,7 @@ test.serial('verify — one ZooKeeper leader and two followers, three brokers, t
 test.serial('pipeline — both consumers share the group and stage what the producer sends', async (t) => {
   t.timeout(5 * 60_000);
   if (!needsCluster(t)) return;
-  let s: StagedCount = { inTopic: 0, rows: 0, distinct: 0, missing: 0 };
+  let s: StagedCount = { inTopic: 0, rows: 0, distinct: 0, missing: 0, overlaps: [] };
   for (let i = 0; i < 60 && s.rows < 2000; i++) {
     await new Promise((r) => setTimeout(r, 2000));
     s = await staged();
@@ -292,6 +292,15 @@ async function record(t: ExecutionContext, fault: string, injectedAt: string, re
   t.log(`${fault}: ledger ${took}`);
   rows.push({ fault, injectedAt, recoveredS: recoveredMs / 1000, ledger: l, producerRestarts: restarts });
   t.log(`${fault}: recovered after ${(recoveredMs / 1000).toFixed(0)} s; ${JSON.stringify(l)}`);
+  if (l.staged.rows > l.staged.distinct) {
+    // staging holds records twice: two consumers wrote a partition at once; what each said of its partitions
+    for (const h of APP_HOSTS.filter((x) => DAEMONS_ON[x]?.includes('consumer'))) {
+      const said = await cluster
+        .ssh(h, `journalctl -u kafkalake-consumer -o cat --no-pager --since '-15min' | grep -E 'assigned|revoked|previous owner|dropped|commit failed|rebalanc|heartbeat|coordinator' | tail -25 || true`, 60_000)
+        .catch((e: Error) => e.message);
+      t.log(`${fault}: consumer on ${h}:\n${said}`);
+    }
+  }
   t.is(l.lost, 0, `${fault}: acknowledged records not in the lake: ${l.examples.join(', ')}`);
   t.is(l.duplicated, 0, `${fault}: duplicates: ${l.examples.join(', ')}`);
   t.is(l.missing, 0, `${fault}: records of the topic not in the lake: ${l.examples.join(', ')}`);
