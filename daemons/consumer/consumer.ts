@@ -9,6 +9,12 @@
 //   seeks there; a record at or below it is skipped. Before the first PUT of an assignment the position is
 //   read again, so a batch of the previous owner that landed late is not written twice.
 // - A rebalance drops the open batches (their offsets are not committed; the new owner re-reads them).
+// - Fencing: a member that cannot reach its coordinator (or stalls: a GC pause, a stopped VM) goes on
+//   fetching from the partition leaders, but the group may already have given its partitions to another
+//   member, which resumed from S3: a PUT of the old owner after that stages records twice. So a PUT starts
+//   only under a lease: the coordinator answered a heartbeat (or the join) sent less than half a session
+//   timeout ago; it expires a member a whole session timeout after its last heartbeat. When the lease has
+//   lapsed the consumer heartbeats first; if that fails the batch is dropped and its offsets re-read.
 // - Memory: open batches hold at most consumer.maxBufferedBytes (then the batch is written early), and
 //   while a PUT cannot be made the eachBatch call waits, so kafkajs stops fetching.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -21,6 +27,7 @@ import type { Metrics } from '../lib/metrics.js';
 import { add, type Batch, isDue, isFull, ndjson, openBatch, records, trimThrough } from './batch.js';
 import { dtOf, objectKey } from './naming.js';
 import { toLine } from './records.js';
+import { createLease, LeaseLapsed } from './lease.js';
 import { findPosition } from './recovery.js';
 import { createStager, FencedError } from './stager.js';
 import { waitForTopic } from '../lib/topic.js';
@@ -59,6 +66,8 @@ interface PartitionState {
   recovered: boolean;
   /** re-checked S3 right before the first PUT of this generation */
   verified: boolean;
+  /** the next batch starts here: a batch dropped for a lapsed lease is re-read from its first offset */
+  resumeAt: number | undefined;
   closeAt: number | undefined;
   batch: Batch | undefined;
   lock: Promise<void>;
@@ -97,6 +106,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   let buffered = 0;
   let closing = false;
   let lastHeartbeat: (() => Promise<void>) | undefined;
+  const lease = createLease(c.sessionTimeoutMs, now);
   /** kafkajs' single commit attempt, from the batch payload (known from the first batch on) */
   let commitOnce: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
   let targets: Map<number, number> | undefined; // once: the last offset to stage per partition
@@ -111,7 +121,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   const state = (p: number): PartitionState => {
     let st = parts.get(p);
     if (!st) {
-      st = { staged: -1, recovered: false, verified: false, closeAt: undefined, batch: undefined, lock: Promise.resolve() };
+      st = { staged: -1, recovered: false, verified: false, resumeAt: undefined, closeAt: undefined, batch: undefined, lock: Promise.resolve() };
       parts.set(p, st);
     }
     return st;
@@ -134,6 +144,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       st.batch = undefined;
       st.recovered = false;
       st.verified = false;
+      st.resumeAt = undefined;
     }
     buffered = 0;
     if (n > 0) log.info('open batches dropped; their offsets are re-read from the last staged object', { why, records: n });
@@ -228,6 +239,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         b = trimmed;
       }
     }
+    if (!(await lease.hold(heartbeat))) throw new LeaseLapsed(p, lease.remaining());
+    if (gen !== generation) return;
     const dt = dtOf(new Date(now()));
     const name = { topic, partition: p, first: b.first, last: b.last, dt };
     const opts = { isCurrent, ...(heartbeat ? { heartbeat } : {}) };
@@ -247,6 +260,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     if (good > 0 && Number.isFinite(b.sentAt)) metrics.timing('StagedLatency', Math.max(0, now() - b.sentAt), dims);
     metrics.count('BytesStaged', r.bytes, dims, 'Bytes');
     st.staged = b.last;
+    st.resumeAt = undefined;
     if (st.closeAt !== undefined && b.last >= st.closeAt) st.closeAt = undefined;
     stats.staged += good;
     stats.dead += dead;
@@ -261,14 +275,33 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
     checkOnce();
   };
 
-  /** write, and turn "the assignment ended" into a quiet drop */
-  const flush = async (p: number, st: PartitionState, heartbeat?: () => Promise<void>) => {
+  /**
+   * write, and turn "the assignment ended" into a quiet drop; false when the batch was dropped for a
+   * lapsed lease: the partition is read again from the batch's first offset (the caller stops adding)
+   */
+  const flush = async (p: number, st: PartitionState, heartbeat?: () => Promise<void>): Promise<boolean> => {
+    const b = st.batch;
     try {
       await write(p, st, heartbeat);
+      return true;
     } catch (err) {
+      if (err instanceof LeaseLapsed && b) {
+        log.warn('batch dropped: no answer from the group coordinator for too long to be sure the partition is still ours; re-reading it', {
+          partition: p,
+          first: b.first,
+          last: b.last,
+          lapsedForMs: -err.remainingMs,
+        });
+        if (b.generation === generation) {
+          st.resumeAt = b.first;
+          st.verified = false; // a PUT cut short may have landed: list S3 before the next one
+          consumer.seek({ topic, partition: p, offset: String(b.first) });
+        }
+        return false;
+      }
       if (err instanceof FencedError) {
         log.info('batch dropped: partition reassigned during the write', { partition: p });
-        return;
+        return false;
       }
       throw err;
     }
@@ -286,11 +319,11 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       if (closing || gen !== generation) return;
       if (!st.recovered) await recover(p, gen);
       if (gen !== generation) return;
-      const next = st.staged + 1;
+      const next = Math.max(st.staged + 1, st.resumeAt ?? 0);
       const first = Number(batch.firstOffset());
       const lastInBatch = Number(batch.lastOffset());
-      if (st.staged >= 0 && !st.batch && (first > next || lastInBatch < next)) {
-        // the group offset and staging disagree: S3 wins
+      if ((st.staged >= 0 || st.resumeAt !== undefined) && !st.batch && (first > next || lastInBatch < next)) {
+        // the group offset and staging disagree (S3 wins), or a dropped batch is to be read again
         consumer.seek({ topic, partition: p, offset: String(next) });
         if (lastInBatch < next) stats.skipped += batch.messages.length;
         return;
@@ -303,7 +336,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       for (const m of batch.messages) {
         const off = Number(m.offset);
         stats.recordsIn++;
-        if (off <= st.staged || (st.batch && off <= st.batch.last)) {
+        if (off < next || (st.batch && off <= st.batch.last)) {
           stats.skipped++;
           continue;
         }
@@ -314,7 +347,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         buffered += st.batch.bytes - held;
         const end = st.closeAt !== undefined && off >= st.closeAt;
         const target = targets?.get(p);
-        if (isFull(st.batch, limits) || end || (target !== undefined && off >= target) || buffered > maxBuffered) await flush(p, st, heartbeat);
+        const due = isFull(st.batch, limits) || end || (target !== undefined && off >= target) || buffered > maxBuffered;
+        if (due && !(await flush(p, st, heartbeat))) return;
         if (gen !== generation || closing) return;
       }
       if (buffered > maxBuffered && st.batch) await flush(p, st, heartbeat);
@@ -340,13 +374,23 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
   const timer = setInterval(tick, Math.max(20, Math.min(100, Math.floor(c.flush.intervalMs / 10))));
   timer.unref();
 
-  const { REBALANCING, GROUP_JOIN, CRASH } = consumer.events;
+  const { REBALANCING, GROUP_JOIN, HEARTBEAT, REQUEST, CRASH } = consumer.events;
+  // the lease runs from when the request the coordinator answered was sent (lease.ts): kafkajs reports a
+  // request's send time when its answer arrives (REQUEST), then what the answer meant (HEARTBEAT, GROUP_JOIN)
+  const sentAt = { heartbeat: Number.NEGATIVE_INFINITY, sync: Number.NEGATIVE_INFINITY };
+  consumer.on(REQUEST, (e) => {
+    const { apiName, sentAt: at } = e.payload as { apiName: string; sentAt: number };
+    if (apiName === 'Heartbeat') sentAt.heartbeat = at;
+    else if (apiName === 'SyncGroup') sentAt.sync = at;
+  });
+  consumer.on(HEARTBEAT, () => lease.renew(sentAt.heartbeat));
   consumer.on(REBALANCING, () => {
     generation++;
     dropBatches('rebalance');
   });
   consumer.on(GROUP_JOIN, (e) => {
     generation++;
+    lease.renew(sentAt.sync);
     dropBatches('joined the group');
     const mine = e.payload.memberAssignment[topic] ?? [];
     for (const p of [...parts.keys()]) if (!mine.includes(p)) parts.delete(p);
@@ -420,7 +464,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
             if (!st.batch) return;
             const b = st.batch;
             try {
-              await flush(p, st);
+              await flush(p, st, lastHeartbeat);
             } catch (err) {
               log.error('could not write the open batch at close; it is re-read at the next start', { partition: p, first: b.first, error: oneLine(err) });
             }

@@ -296,7 +296,13 @@ async function record(t: ExecutionContext, fault: string, injectedAt: string, re
     // staging holds records twice: two consumers wrote a partition at once; what each said of its partitions
     for (const h of APP_HOSTS.filter((x) => DAEMONS_ON[x]?.includes('consumer'))) {
       const said = await cluster
-        .ssh(h, `journalctl -u kafkalake-consumer -o cat --no-pager --since '-15min' | grep -E 'assigned|revoked|previous owner|dropped|commit failed|rebalanc|heartbeat|coordinator' | tail -25 || true`, 60_000)
+        .ssh(
+          h,
+          // the group's changes and the batches dropped; commits that failed (many while the coordinator moves) only counted
+          `J=$(journalctl -u kafkalake-consumer -o cat --no-pager --since '-15min'); echo "$J" | grep -c 'offset commit failed'; ` +
+            `echo "$J" | grep -E 'joined the group|assigned|previous owner|dropped|rebalanc|not aware of this member|Crash' | tail -40 || true`,
+          60_000,
+        )
         .catch((e: Error) => e.message);
       t.log(`${fault}: consumer on ${h}:\n${said}`);
     }
