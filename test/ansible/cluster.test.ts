@@ -392,7 +392,11 @@ test.serial('slow: a broker host powered off and back under load: nothing acknow
 test.serial('slow: the ZooKeeper leader’s host powered off and back: a new leader, the cluster goes on', async (t) => {
   t.timeout(15 * 60_000);
   if (!needsCluster(t)) return;
-  const mode = async (h: HostName) => /Mode: (\w+)/.exec(await cluster.zk(h, 'srvr'))?.[1] ?? 'none';
+  // the server's mode, or what it answered instead (a failure then says why: not serving, no connection, ...)
+  const mode = async (h: HostName) => {
+    const said = await cluster.zk(h, 'srvr');
+    return /Mode: (\w+)/.exec(said)?.[1] ?? `none (${said.trim().split('\n')[0]?.slice(0, 120) ?? ''})`;
+  };
   const modes = await Promise.all(KAFKA_HOSTS.map(async (h) => [h, await mode(h)] as const));
   const leader = modes.find(([, m]) => m === 'leader')?.[0];
   t.truthy(leader, `srvr: ${JSON.stringify(modes)}`);
@@ -439,7 +443,11 @@ async function zkJournals(hosts: HostName[]): Promise<string> {
   const parts = await Promise.all(
     hosts.map(async (h) => {
       const j = await cluster
-        .ssh(h, `journalctl -u zookeeper -o short-precise --no-pager --since=-5min | grep -E 'LOOKING|LEADING|FOLLOWING|WARN|ERROR|Exception|election|Notification' | tail -n 40`)
+        .ssh(
+          h,
+          `journalctl -u zookeeper -o short-precise --no-pager --since=-5min | grep -E 'LOOKING|LEADING|FOLLOWING|WARN|ERROR|Exception|election|Notification' | tail -n 40; ` +
+            `echo '-- the last lines, unfiltered:'; journalctl -u zookeeper -o short-precise --no-pager -n 15`,
+        )
         .catch((e: Error) => e.message);
       return `${h} zookeeper:\n${j}`;
     }),
