@@ -142,9 +142,17 @@ export class Cluster {
     return await this.ssh(host, `journalctl -u ${unit} -o cat --no-pager -n ${lines}`).catch((e: Error) => e.message);
   }
 
-  /** A ZooKeeper four-letter word, answered by the host's ZooKeeper. */
+  /**
+   * A ZooKeeper four-letter word, answered by the host's ZooKeeper at its client port, asked from the
+   * control node over the test bed's network as a ZooKeeper client asks (not over ssh: a login on a host
+   * busy taking over the brokers' work once took longer than 15 s, again and again, while its ZooKeeper
+   * answered). The connection and the answer are bounded: a server that does not answer says so.
+   */
   async zk(host: HostName, word: 'srvr' | 'mntr' | 'ruok'): Promise<string> {
-    return await this.ssh(host, `exec 3<>/dev/tcp/${this.ip(host)}/2181 && printf ${word} >&3 && timeout 5 cat <&3`, 15_000).catch((e: Error) => e.message);
+    const ask = `exec 3<>/dev/tcp/${this.ip(host)}/2181 && printf ${word} >&3 && cat <&3`;
+    return await sh(this.control[0]!, [...this.control.slice(1), 'timeout', '8', 'bash', '-c', ask], { timeoutMs: 15_000 }).catch(
+      (e: Error) => `no answer from ${host}:2181 within 8 s (${e.message.slice(0, 100)})`,
+    );
   }
 
   /** Run a probe (cluster-probe.ts) on the control node and parse its JSON answer. */
