@@ -294,7 +294,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
         });
         if (b.generation === generation) {
           st.resumeAt = b.first;
-          st.verified = false; // a PUT cut short may have landed: list S3 before the next one
+          st.verified = false; // another member may have held the partition meanwhile: list S3 before the next PUT
           consumer.seek({ topic, partition: p, offset: String(b.first) });
         }
         return false;
