@@ -240,7 +240,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<Service & { sta
       }
     }
     if (!(await lease.hold(heartbeat))) throw new LeaseLapsed(p, lease.remaining());
-    if (gen !== generation) return;
+    // the heartbeat that renewed the lease may have found the member expired: kafkajs rejoined meanwhile
+    if (gen !== generation) throw new FencedError(`partition ${p}`);
     const dt = dtOf(new Date(now()));
     const name = { topic, partition: p, first: b.first, last: b.last, dt };
     const opts = { isCurrent, ...(heartbeat ? { heartbeat } : {}) };

@@ -47,6 +47,11 @@ test('a consumer stalled past its session timeout wakes with open batches its su
   t.deepEqual(staged.duplicates.slice(0, 20), [], 'no offset staged twice');
   t.deepEqual(missingOffsets(staged, await endOffsets(stack.brokers, topic)).slice(0, 20), [], 'no offset missing');
   t.is(staged.rows.size, TOTAL);
-  // the woken consumer did not write what it held: it dropped it, as its log says
-  t.regex(a.stdout(), /"message":"batch dropped: no answer from the group coordinator[^"]*"/, a.stdout().slice(-3000));
+  // the woken consumer did not write what it held: it dropped it, as its log says. Which way is a race
+  // run at the wake: the flush timer's lease check heartbeats and is refused (the lease's line), or
+  // kafkajs' fetch loop heartbeats first, learns the member expired and rejoins, and the join drops the
+  // batches (a flush already past its lease check then sees the new generation and drops its own).
+  const drops = a.stdout().match(/"message":"(batch dropped: no answer from the group coordinator|batch dropped: partition reassigned|open batches dropped)[^"]*"/g) ?? [];
+  t.log(drops.join("\n"));
+  t.true(drops.length > 0, a.stdout().slice(-3000));
 });
