@@ -31,6 +31,24 @@ export const DAEMON_HEAP_MB: Readonly<Record<(typeof UP_DAEMONS)[number], number
 /** The node arguments that start a daemon as its unit does. */
 export const daemonArgs = (name: (typeof UP_DAEMONS)[number], rest: string[]) => [`--max-old-space-size=${DAEMON_HEAP_MB[name]}`, CLI, name, ...rest];
 
+/**
+ * Each daemon's CPU priority (nice), as the systemd units set it (Ansible's kafkalake_nice, Nice= and the
+ * matching CPUWeight=; a test holds the two equal). The producer replays data as fast as it is allowed:
+ * on a host it shares with the pipeline, at the same priority it takes the CPU the consumer and the ETL
+ * need, and the lake falls behind for as long as it sends. At nice 10 it gets what the pipeline leaves.
+ */
+export const DAEMON_NICE: Readonly<Record<(typeof UP_DAEMONS)[number], number>> = { producer: 10, consumer: 0, scheduler: 0 };
+
+/**
+ * The command that starts a daemon as its unit does: node with the unit's heap limit, under `nice` when
+ * the unit lowers its priority (nice execs node, so the pid is the daemon's, and every thread of it,
+ * V8's and libuv's included, starts at that priority).
+ */
+export function daemonCommand(name: (typeof UP_DAEMONS)[number], rest: string[], nice = DAEMON_NICE[name]): { command: string; args: string[] } {
+  const args = daemonArgs(name, rest);
+  return nice ? { command: 'nice', args: ['-n', String(nice), process.execPath, ...args] } : { command: process.execPath, args };
+}
+
 
 export const up: Command = {
   name: 'up',
@@ -105,7 +123,8 @@ export const up: Command = {
       // the terminal closed: stop as on Ctrl-C, or the stack's JVMs (their own sessions) outlive it
       process.once('SIGHUP', () => void stopAll(0));
       for (const name of UP_DAEMONS) {
-        const child = spawn(process.execPath, daemonArgs(name, values.config ? ['--config', values.config] : []), {
+        const { command, args: argv } = daemonCommand(name, values.config ? ['--config', values.config] : []);
+        const child = spawn(command, argv, {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, KAFKALAKE_LOG_FORMAT: logFormat },
         });

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import test from 'ava';
+import { DAEMON_NICE } from '../../daemons/cli/up.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { missingPrerequisites, type PlaybookRun, TestHost } from './host.js';
 import { endOffsets, missing, readStaged, s3Client } from './pipeline.js';
@@ -94,6 +95,14 @@ test.serial('verify — services active and enabled, units hardened, secrets 060
     t.is(s.PrivateTmp, 'yes', u);
     t.not(s.User, '', u);
     t.not(s.User, 'root', u);
+  }
+  // each daemon at the priority `kafkalake up` gives it: the producer yields the CPU to the pipeline
+  for (const d of DAEMONS) {
+    const nice = DAEMON_NICE[d as keyof typeof DAEMON_NICE];
+    const s = await host.show(`kafkalake-${d}`, ['Nice', 'CPUWeight', 'MainPID']);
+    t.is(s.Nice, String(nice), d);
+    t.is(s.CPUWeight, String(Math.round(100 / 1.25 ** nice)), d);
+    t.is((await host.ssh(`ps -o ni= -p ${s.MainPID}`)).trim(), String(nice), `${d}: the running process's nice`);
   }
   const consumer = await host.show('kafkalake-consumer', ['TimeoutStopUSec', 'Restart', 'User', 'FragmentPath', 'ExecStart']);
   // the node the unit runs is Node.js 24 (kafkalake_node_version)

@@ -1,9 +1,10 @@
 // Child processes of the benchmarks: a kafkalake daemon (`kafkalake <daemon> --config F`, as systemd and
-// `kafkalake up` run it) whose JSON log lines are kept, written to a file, and can be waited for; and a
-// stop that sends SIGTERM, then SIGKILL after a grace period.
+// `kafkalake up` run it: the unit's heap limit and priority) whose JSON log lines are kept, written to a
+// file, and can be waited for; and a stop that sends SIGTERM, then SIGKILL after a grace period.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { daemonCommand, type UP_DAEMONS } from '../../daemons/cli/up.js';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 
 export const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
@@ -23,8 +24,17 @@ export interface Daemon {
   stop(graceMs?: number): Promise<number | string | null>;
 }
 
-export function startDaemon(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1' }): Daemon {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** the nice to run at instead of the unit's (a benchmark's comparison) */
+  nice?: number;
+}
+
+/** `kafkalake <name> ...args` as its unit starts it */
+export function startDaemon(name: (typeof UP_DAEMONS)[number], args: string[], logFile: string, o: StartOptions = {}): Daemon {
+  const env = o.env ?? { ...process.env, NODE_NO_WARNINGS: '1' };
+  const cmd = daemonCommand(name, args, o.nice);
+  const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const file = createWriteStream(logFile);
   const lines: LogLine[] = [];
   const waiters = new Set<(l: LogLine) => void>();

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { freshnessMarkdown, freshnessPlan, type FreshnessRun, parseTimestamp } from './freshness.js';
+import { freshnessMarkdown, freshnessPlan, type FreshnessRun, parseTimestamp, YIELD_ANCHOR } from './freshness.js';
 import { failedBody, header, host, medRange, readSections, weightedQuantiles, wholeFile, writeSection } from './harness.js';
 
 test('weighted quantiles: the smallest value whose cumulative weight reaches p', (t) => {
@@ -123,6 +123,19 @@ test('the freshness section says met or missed per target, and why the lake miss
   // a miss the ETL's duration does not explain gets no made-up reason
   t.notRegex(freshnessMarkdown(plan, [run(0, 57_000, [4000, 4500])], 'test machine', false), /Why missed/);
   // within the interval, runs longer than the target leaves after the wait explain a p99 they (with the wait) cover
+  // the producer runs at its unit's priority (nice 10), and the section says so; at the pipeline's priority
+  // (a comparison) an unlimited producer out-sends the cores, which is then part of the reason
+  t.is(plan.producerNice, 10);
+  t.regex(md, /at nice 10, as its unit runs it/);
+  t.notRegex(md, /the producer offers more than the 2 cores/);
+  const level = freshnessPlan(false, { KAFKALAKE_BENCH_FRESHNESS_PRODUCER_NICE: '0' });
+  t.is(level.producerNice, 0);
+  const levelMd = freshnessMarkdown(level, [run(0, 57_000, [9000, 28_600])], 'test machine', false);
+  t.regex(levelMd, /at the same priority as the pipeline/);
+  t.regex(levelMd, /unlimited, the producer offers more than the 2 cores stage and merge/);
+  // the yielding run points to the kept comparison; the comparison itself does not point to itself
+  t.true(md.includes(`the section "${YIELD_ANCHOR}" below`));
+  t.false(levelMd.includes(YIELD_ANCHOR));
   const slowRuns = freshnessMarkdown(plan, [run(10_000, 10_600, [2000, 4_100])], 'test machine', false);
   t.regex(slowRuns, /send → lake p99 at 10,000\/s: 10,600 ms against ≤ 10,000 ms \(missed\)/);
   t.regex(slowRuns, /Why missed: at 10,000\/s a record staged just after a run .* 0 of 2 runs took longer \(the longest 4\.1 s\)/);

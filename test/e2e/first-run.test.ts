@@ -10,7 +10,8 @@ import path from 'node:path';
 import test from 'ava';
 import { PROJECT_ROOT } from '../../daemons/lib/paths.js';
 import { freePort } from '../../daemons/local/ports.js';
-import { alive, descendants } from '../helpers/proc.js';
+import { DAEMON_NICE, UP_DAEMONS } from '../../daemons/cli/up.js';
+import { alive, descendants, threadNices } from '../helpers/proc.js';
 import { CLI, run, sleep } from '../helpers/pipeline.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-first-run-'));
@@ -50,6 +51,13 @@ test('kafkalake up on an empty state: lake rows, a report, reports list/show, th
 
   try {
     await until('up to start every daemon', () => out.includes('running; Ctrl-C stops everything'), 180_000);
+    // each daemon runs at its unit's priority, every thread of it (the producer yields the CPU to the pipeline)
+    for (const name of UP_DAEMONS) {
+      const pid = Number(new RegExp(`^ {2}${name} +pid (\\d+)$`, 'm').exec(out)?.[1]);
+      const nices = threadNices(pid);
+      t.true(nices.length > 1, `${name}: threads of pid ${pid}`);
+      t.deepEqual([...new Set(nices)], [DAEMON_NICE[name]], `${name}: the nice of each thread`);
+    }
     t.regex(out, /^ {2}catalog {4}glue database kafkalake, 3 tables, \d+ alarms, dashboard kafkalake/m);
     t.regex(out, /^ {2}topic {6}stock_market_data \(6 partitions\)$/m);
 

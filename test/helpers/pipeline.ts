@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, readFileSync, readdirSync, type WriteStre
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Admin, Kafka } from 'kafkajs';
-import { daemonArgs, UP_DAEMONS } from '../../daemons/cli/up.js';
+import { daemonCommand, UP_DAEMONS } from '../../daemons/cli/up.js';
 import type { Config } from '../../daemons/lib/config/index.js';
 import { createKafka } from '../../daemons/lib/kafka.js';
 import { measureLag, type PartitionLag } from '../../daemons/lib/lag.js';
@@ -21,7 +21,7 @@ import { vmRss } from './proc.js';
 import type { TestStack } from './stack.js';
 
 export const CLI = path.join(PROJECT_ROOT, 'dist/daemons/cli/main.js');
-/** the daemons, started as `kafkalake up` and the systemd units start them (same heap limits) */
+/** the daemons, started as `kafkalake up` and the systemd units start them (same heap limits and priorities) */
 export const DAEMON_NAMES = UP_DAEMONS;
 export type DaemonName = (typeof DAEMON_NAMES)[number];
 
@@ -148,7 +148,8 @@ function supervise(name: DaemonName, file: string, logFile: string, restartDelay
   const start = () => {
     restartTimer = undefined;
     if (stopping) return;
-    const c = spawn(process.execPath, daemonArgs(name, ['--config', file]), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const cmd = daemonCommand(name, ['--config', file]);
+    const c = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     child = c;
     starts++;
     out.write(`${JSON.stringify({ supervisor: 'started', pid: c.pid, at: new Date().toISOString() })}\n`);

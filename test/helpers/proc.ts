@@ -67,3 +67,23 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** The nice of each thread of a process (/proc/PID/task/TID/stat, field 19); empty once it is gone. */
+export function threadNices(pid: number): number[] {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return out;
+}
