@@ -3,7 +3,7 @@
 // Replay checks each dead letter with the current config first: one still bad is not re-sent (so it is
 // not dead-lettered again), only dead letters are sent (never staged good data), and an object already
 // replayed is skipped by a second replay.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -146,6 +146,7 @@ test('the ETL\'s dead letters too: listed with their stage, shown with the value
 
   // the operator decides adj_close may be missing (nullable), then replays the ETL's dead letters
   const specDir = mkdtempSync(path.join(os.tmpdir(), 'kafkalake-spec-'));
+  t.teardown(() => rmSync(specDir, { recursive: true, force: true }));
   const spec = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'glue/tables/stock_market_data.json'), 'utf8')) as { columns: Array<{ name: string; nullable?: boolean }> };
   for (const c of spec.columns) if (c.name === 'adj_close') c.nullable = true;
   writeFileSync(path.join(specDir, 'stock_market_data.json'), JSON.stringify(spec));
